@@ -1,0 +1,83 @@
+"""The abstract model run on concrete blocks: the image every volume must read as.
+
+This is `pointintime` with tokens: a volume is a list of blocks, grouped into
+grains only so the same rule functions apply. A block may be *unconstrained*
+(None): after a stopped target is deleted with force the product brings it back
+online "with possibly inconsistent data"; the first read pins what it holds.
+"""
+
+from __future__ import annotations
+
+from .logic import BlockPatch, GrainArray
+from .pointintime import lose_image, start_images, write_image
+
+Token = str | None
+
+
+class ImageModel:
+    """Expected images of every volume, updated by the abstract rules only."""
+
+    def __init__(self, grain_size: int) -> None:
+        self.grain_size = grain_size
+        self.sizes: dict[str, int] = {}
+        self.images: dict[str, GrainArray] = {}
+
+    def _grains(self, volume: str, blocks: list[Token]) -> GrainArray:
+        gs = self.grain_size
+        return GrainArray(
+            {g: tuple(blocks[g * gs : (g + 1) * gs]) for g in range(-(-len(blocks) // gs))}
+        )
+
+    def create(self, volume: str, size: int) -> None:
+        """A new volume reads as never written."""
+        self.sizes[volume] = size
+        self.images[volume] = self._grains(volume, [""] * size)
+
+    def delete(self, volume: str) -> None:
+        """A deleted volume has no image."""
+        self.sizes.pop(volume, None)
+        self.images.pop(volume, None)
+
+    def write(self, volume: str, block: int, data: list[str]) -> None:
+        """Rule 2, grain by grain."""
+        gs = self.grain_size
+        by_grain: dict[int, list[tuple[int, str]]] = {}
+        for i, token in enumerate(data):
+            b = block + i
+            by_grain.setdefault(b // gs, []).append((b % gs, token))
+        for grain, blocks in by_grain.items():
+            width = len(self.images[volume][grain])
+            if len(blocks) == width:
+                payload: object = tuple(token for _, token in sorted(blocks))
+                self.images = write_image(self.images, volume, grain, payload, whole=True)
+            else:
+                patch = BlockPatch(tuple(blocks))
+                self.images = write_image(self.images, volume, grain, patch, whole=False)
+
+    def start(self, pairs: list[tuple[str, str]]) -> None:
+        """Rule 1 for one map or a whole group."""
+        self.images = start_images(self.images, pairs)
+
+    def lose(self, volume: str) -> None:
+        """Rule 3: the volume's image is gone."""
+        self.images = lose_image(self.images, volume)
+
+    def unconstrain(self, volume: str) -> None:
+        """Online again with whatever it holds: every block unconstrained until read."""
+        self.images[volume] = self._grains(volume, [None] * self.sizes[volume])
+
+    def defined(self, volume: str) -> bool:
+        """The volume has an image (it was not lost)."""
+        return volume in self.images
+
+    def expected(self, volume: str) -> list[Token]:
+        """The volume's image, block by block."""
+        arr = self.images[volume]
+        return [token for g in range(len(arr)) for token in arr[g]]
+
+    def pin(self, volume: str, observed: list[str]) -> None:
+        """Unconstrained blocks take the values first observed."""
+        current = self.expected(volume)
+        if None in current:
+            merged = [o if e is None else e for e, o in zip(current, observed, strict=True)]
+            self.images[volume] = self._grains(volume, merged)

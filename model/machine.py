@@ -1,0 +1,76 @@
+"""The mapping state machine: which commands each state accepts, and every legal transition.
+
+Sources: the product's state table (shared/product.md §1.3) with the decisions in
+docs/semantics.md where it is silent. A transition is (from, cause, to); an
+implementation that exposes states may only ever show these.
+"""
+
+from __future__ import annotations
+
+IDLE = "idle_or_copied"
+PREPARING = "preparing"
+PREPARED = "prepared"
+COPYING = "copying"
+STOPPING = "stopping"
+STOPPED = "stopped"
+SUSPENDED = "suspended"
+DELETED = "deleted"
+STATES = (IDLE, PREPARING, PREPARED, COPYING, STOPPING, STOPPED, SUSPENDED)
+
+# command -> states in which it is accepted (every other state refuses with bad_state)
+ACCEPTS: dict[str, frozenset[str]] = {
+    "prepare": frozenset({IDLE, STOPPED}),
+    "start": frozenset({IDLE, STOPPED, PREPARED}),
+    "stop": frozenset({IDLE, PREPARED, COPYING, STOPPING, SUSPENDED}),
+    "stop_force": frozenset({IDLE, PREPARED, COPYING, STOPPING, SUSPENDED}),
+    "stop_split": frozenset({IDLE, COPYING, STOPPING}),  # and only at progress 100
+    "delete": frozenset({IDLE}),
+    "delete_force": frozenset({IDLE, STOPPED}),
+    "copy": frozenset({PREPARING, COPYING, STOPPING}),
+    "flush_failed": frozenset({PREPARING}),
+    "bitmap_offline": frozenset({COPYING, STOPPING}),
+    "bitmap_online": frozenset({SUSPENDED}),
+    "io_error": frozenset({COPYING, STOPPING}),
+}
+
+TRANSITIONS: frozenset[tuple[str, str, str]] = frozenset(
+    {
+        (IDLE, "prepare", PREPARING),
+        (STOPPED, "prepare", PREPARING),
+        (PREPARING, "flushed", PREPARED),
+        (PREPARING, "flush_failed", STOPPED),
+        (PREPARED, "start", COPYING),
+        (PREPARED, "stop", STOPPED),
+        (COPYING, "stop", STOPPING),
+        (COPYING, "completed", IDLE),
+        (COPYING, "split", IDLE),
+        (STOPPING, "split", IDLE),
+        (COPYING, "bitmap_offline", SUSPENDED),
+        (STOPPING, "bitmap_offline", SUSPENDED),
+        (SUSPENDED, "bitmap_online", COPYING),
+        (SUSPENDED, "bitmap_online", STOPPING),
+        (STOPPING, "cleaned", STOPPED),
+        (STOPPING, "cleaned", IDLE),
+        (IDLE, "deleted", DELETED),
+        (STOPPED, "deleted", DELETED),
+        (IDLE, "autodelete", DELETED),
+    }
+    # a forced stop (or an I/O error) ends at stopped, or idle_or_copied if the copy was complete;
+    # the maps that depended on it never held every grain, so they always end stopped
+    | {(s, "forced", to) for s in (COPYING, STOPPING, SUSPENDED) for to in (STOPPED, IDLE)}
+    | {(s, "io_error", to) for s in (COPYING, STOPPING) for to in (STOPPED, IDLE)}
+    | {(s, "dependent", STOPPED) for s in (COPYING, STOPPING, SUSPENDED)}
+)
+
+# which states a target may be read in, and whether its image is the map's point in time
+TARGET_ONLINE = frozenset({IDLE, COPYING})  # plus STOPPING at progress 100
+
+
+def accepts(command: str, state: str) -> bool:
+    """Whether a state accepts a command."""
+    return state in ACCEPTS[command]
+
+
+def legal(transition: tuple[str, str, str]) -> bool:
+    """Whether a (from, cause, to) transition is one the machine allows."""
+    return transition in TRANSITIONS
