@@ -1,0 +1,1 @@
+"""The conformance harness: drivers, generated sequences, checks, reports and the CLI."""
