@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from reference import Engine
@@ -411,3 +412,29 @@ def test_group_start_is_all_or_nothing(e: Engine) -> None:
     p, q = fill(e, "P", "p"), fill(e, "Q", "q")
     ok(e, "start_group", group="g")
     assert read(e, "A") == p and read(e, "B") == q
+
+
+# -- cycles --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", ["per-type", "mixed"])
+def test_map_cycles_are_restores_and_never_cycle_the_cascades(policy: str) -> None:
+    e = Engine(grain_size=2, policy=policy)
+    volumes(e, 4, "A", "B", "C")
+    a = fill(e, "A", "a")
+    snap(e, "ab", "A", "B")
+    ok(e, "write", volume="A", block=0, data=["x"])
+    snap(e, "bc", "B", "C")
+    ok(e, "write", volume="B", block=2, data=["y"])
+    ok(e, "create_map", map="ca", source="C", target="A", copy_rate=0)  # A -> B -> C -> A
+    refused(e, "restore_required", "start", map="ca")
+    ok(e, "start", map="ca", restore=True)
+    assert nx.is_branching(e.topology.graph)  # every position has at most one upstream
+    assert read(e, "A") == a and read(e, "C") == a
+    assert read(e, "B") == ["a0", "a1", "y", "a3"]
+    ok(e, "write", volume="A", block=1, data=["z"])
+    ok(e, "write", volume="C", block=3, data=["w"])
+    assert read(e, "A") == ["a0", "z", "a2", "a3"]
+    assert read(e, "C") == ["a0", "a1", "a2", "w"]
+    assert read(e, "B") == ["a0", "a1", "y", "a3"]
+    assert nx.is_branching(e.topology.graph)

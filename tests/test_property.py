@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,5 @@ def test_random_sequences_keep_every_image(
         oracle.accepted(op)
         oracle.observed({n: (m.state, m.progress) for n, m in engine.maps.items()})
         _check(engine, oracle)
+        graph = engine.topology.graph  # reads walk up a forest: no cycles, one upstream each
+        assert not graph or nx.is_branching(graph)
