@@ -116,6 +116,12 @@ class DataPath(EngineState):
         """Readers that would read something else at the grain if this position left now."""
         graph = self.topology.graph
         held = self.is_split(self._map_at(node), grain)
+        above = self.topology.parent(node)
+        if (
+            above is not None
+            and self.topology.holder(above, grain, self.is_split) == (graph.nodes[node]["volume"])
+        ):
+            return []  # the position before presents this very grain (a self-restore)
         out = []
         for child, edge in graph[node].items():
             if edge["kind"] == CHAIN:
