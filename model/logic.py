@@ -30,9 +30,28 @@ def symbolic(x: Any) -> bool:
     return isinstance(x, z3.ExprRef)
 
 
+_INTS: dict[int, z3.ArithRef] = {}
+
+
+def _lift(x: Any) -> Any:
+    """Small Python integers (volume indexes, kind codes) as shared Z3 numerals."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        if x not in _INTS:
+            _INTS[x] = z3.IntVal(x)
+        return _INTS[x]
+    return x
+
+
 def ite(cond: Any, then: Any, other: Any) -> Any:
     """If-then-else."""
     if symbolic(cond):
+        then, other = _lift(then), _lift(other)
+        if symbolic(then) and symbolic(other):
+            if then.eq(other):
+                return then
+            ctx = cond.ctx  # the direct API call (Z3 itself checks the sorts): z3.If is slow
+            ast = z3.Z3_mk_ite(ctx.ref(), cond.as_ast(), then.as_ast(), other.as_ast())
+            return z3.z3._to_expr_ref(ast, ctx)
         return z3.If(cond, then, other)
     return then if cond else other
 
@@ -76,6 +95,12 @@ def all_of(xs: Iterable[Any]) -> Any:
     return and_(*items) if items else True
 
 
+def any_of(xs: Iterable[Any]) -> Any:
+    """Disjunction of a sequence (False when empty)."""
+    items = list(xs)
+    return or_(*items) if items else False
+
+
 def count(conds: Iterable[Any]) -> Any:
     """How many of the conditions hold (an integer term when symbolic)."""
     total: Any = 0
@@ -87,6 +112,11 @@ def count(conds: Iterable[Any]) -> Any:
 def select(array: Any, index: Any) -> Any:
     """Read an array (a Z3 array, or a concrete GrainArray / Mapping)."""
     if symbolic(array):
+        if symbolic(index):  # the direct API call (Z3 checks the sorts): z3.Select is slow
+            ctx = array.ctx
+            return z3.z3._to_expr_ref(
+                z3.Z3_mk_select(ctx.ref(), array.as_ast(), index.as_ast()), ctx
+            )
         return z3.Select(array, index)
     return array[index]
 
@@ -96,6 +126,25 @@ def store(array: Any, index: Any, value: Any) -> Any:
     if symbolic(array):
         return z3.Store(array, index, value)
     return array.store(index, value)
+
+
+def const_like(array: Any, value: Any) -> Any:
+    """An array over the same grains holding one value everywhere."""
+    if symbolic(array):
+        return z3.K(array.domain(), value)
+    return GrainArray(dict.fromkeys(array, value), default=value)
+
+
+def and_not(a: Any, b: Any) -> Any:
+    """Elementwise `a and not b` of two boolean arrays (incremental restart)."""
+    if symbolic(a) or symbolic(b):
+        x = z3.Const("g!and_not", a.domain())
+        return z3.Lambda([x], z3.And(z3.Select(a, x), z3.Not(z3.Select(b, x))))
+    keys = set(a) | set(b)
+    default = None
+    if a.default is not None and b.default is not None:
+        default = a.default and not b.default
+    return GrainArray({k: a[k] and not b[k] for k in keys}, default=default)
 
 
 def merge(old: Any, patch: Any) -> Any:
@@ -125,11 +174,21 @@ class BlockPatch:
 class GrainArray(Mapping[int, Any]):
     """A concrete array over grains: copy-on-store, so rules can treat it as a value."""
 
-    def __init__(self, items: Mapping[int, Any]) -> None:
+    def __init__(self, items: Mapping[int, Any], default: Any = None) -> None:
         self._items = dict(items)
+        self._default = default
 
     def __getitem__(self, index: int) -> Any:
-        return self._items[index]
+        if index in self._items:
+            return self._items[index]
+        if self._default is None:
+            raise KeyError(index)
+        return self._default
+
+    @property
+    def default(self) -> Any:
+        """The value of every grain not stored explicitly (None: such grains are unknown)."""
+        return self._default
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._items)
@@ -141,7 +200,7 @@ class GrainArray(Mapping[int, Any]):
         """A new array with one element replaced."""
         new = dict(self._items)
         new[index] = value
-        return GrainArray(new)
+        return GrainArray(new, self._default)
 
     def __repr__(self) -> str:
         return f"GrainArray({self._items!r})"
