@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import replay_cmd
+from .commands import prove_cmd, replay_cmd
 
-SUBCOMMANDS = [replay_cmd]
+SUBCOMMANDS = [replay_cmd, prove_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,197 @@
+"""Negative controls: for each obligation, a deliberately wrong rule under which it must fail.
+
+Each control is the specification with exactly one rule replaced. A proof whose control also
+"proves" shows nothing; so the suite fails when any control passes. Where the wrong rule breaks
+an image, the bounded search also turns it into a vocabulary trace from the empty system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from model.logic import const_like, ite, not_, select
+from model.rules import Spec
+from model.shape import Node, Shape
+from model.state import State
+
+
+class AppendAtEnd(Spec):
+    """Wrong insertion rule: a new target joins at the end of the cascade, not after its source."""
+
+    def attach_point(self, shape: Shape, source: str, kind: str) -> Node | None:
+        node = super().attach_point(shape, source, kind)
+        if node is None:
+            return None
+        return node[0], len(shape.chains[node[0]].targets)
+
+
+class SkipMiddleCopyOnWrite(Spec):
+    """Wrong write rule: a write to a target does not preserve the target downstream of it."""
+
+    def write_readers(self, st: State, volume: str) -> list[Node]:
+        if st.shape.position(volume) is not None:
+            return []
+        return super().write_readers(st, volume)
+
+
+class CopyToWrongNeighbour(Spec):
+    """Wrong write rule: a source write preserves the oldest target instead of the newest."""
+
+    def write_readers(self, st: State, volume: str) -> list[Node]:
+        out = []
+        for ci, place in super().write_readers(st, volume):
+            out.append((ci, len(st.shape.chains[ci].targets)) if place == 1 else (ci, place))
+        return out
+
+
+class NoPartialFill(Spec):
+    """Wrong fill rule: a partial-grain write to a target does not fill the rest of the grain."""
+
+    def fill(self, st: State, volume: str, grain: Any, whole: bool) -> State:
+        return super().fill(st, volume, grain, whole) if whole else st
+
+
+class RemovalWithoutCleaning(Spec):
+    """Wrong stop rule: a stopped target leaves its cascade without cleaning."""
+
+    def needs_cleaning(self, st: State, target: str, grain: Any) -> Any:
+        return False
+
+
+class CleaningSkipsLinkedCascades(Spec):
+    """Wrong cleaning rule: cascades headed by the leaving target's image get no grains."""
+
+    def clean_targets(self, st: State, target: str, grain: Any) -> list[tuple[Node, Any]]:
+        node = st.shape.position(target)
+        assert node is not None
+        return [(n, c) for n, c in super().clean_targets(st, target, grain) if n[0] == node[0]]
+
+
+class OverCleaning(Spec):
+    """Wrong cleaning rule: the next target gets every grain it lacks, needed or not."""
+
+    def clean_targets(self, st: State, target: str, grain: Any) -> list[tuple[Node, Any]]:
+        out = super().clean_targets(st, target, grain)
+        ci, place = st.shape.position(target)  # type: ignore[misc]
+        if place < len(st.shape.chains[ci].targets):
+            nxt = st.shape.chains[ci].targets[place]
+            out = [(n, c) for n, c in out if n != (ci, place + 1)]
+            out.append(((ci, place + 1), not_(select(st.split[nxt], grain))))
+        return out
+
+
+class CompletionWithDependents(Spec):
+    """Wrong completion rule: a complete target leaves even while others read through it."""
+
+    def may_leave(self, st: State, target: str, complete: bool, grain: Any) -> Any:
+        if complete:
+            return select(st.split[target], grain)
+        return super().may_leave(st, target, complete, grain)
+
+
+class ReadsThroughIdleMaps(Spec):
+    """Wrong read rule: a target of a created but unstarted map reads through its source."""
+
+    def image(self, st: State, volume: str, grain: Any) -> Any:
+        if st.shape.position(volume) is None and volume in dict(st.shape.maps):
+            return select(st.phys[st.shape.map_of(volume).source], grain)
+        return super().image(st, volume, grain)
+
+
+class TypesIgnored(Spec):
+    """Wrong policy: clones and snapshots share one cascade (the prior art)."""
+
+    def __init__(self) -> None:
+        super().__init__("mixed")
+
+
+class RestoreForgetsOthers(Spec):
+    """Wrong restore rule: a restored source's old readers get no copy before it changes."""
+
+    def preserve_frozen_readers(
+        self, st: State, volume: str, grain: Any, guard: Any, busy: frozenset[str]
+    ) -> State:
+        return st
+
+
+class IncrementalCopiesTooLittle(Spec):
+    """Wrong refresh rule: an incremental restart keeps every grain, changed or not."""
+
+    def insert(self, st: State, target: str) -> State:
+        info = st.shape.map_of(target)
+        if not info.incremental:
+            return super().insert(st, target)
+        kept = st.split[target]
+        st = super().insert(st, target)
+        return st.evolve(
+            split={**st.split, target: kept},
+            diff={**st.diff, target: const_like(st.diff[target], False)},
+        )
+
+
+class StaleRead(Spec):
+    """Wrong read rule: a target that lacks a grain reads its head, skipping split targets."""
+
+    def resolve(self, st: State, node: Node, grain: Any) -> Any:
+        if node[1] > 1:
+            here = super().resolve(st, node, grain)
+            head = super().resolve(st, (node[0], 0), grain)
+            volume = st.shape.volume_at(node)
+            held = select(st.split[volume], grain)
+            return type(here)(
+                ite(held, here.value, head.value),
+                ite(held, here.holder, head.holder),
+                ite(held, here.kind, head.kind),
+            )
+        return super().resolve(st, node, grain)
+
+
+class CopyToEveryTarget(Spec):
+    """Wrong bound: a write copies into every target, not one per position (the naive engine)."""
+
+    def write_readers(self, st: State, volume: str) -> list[Node]:
+        out = list(super().write_readers(st, volume))
+        for node in st.shape.nodes_of(volume):
+            ci = node[0]
+            out += [(ci, p) for p in range(node[1] + 2, len(st.shape.chains[ci].targets) + 1)]
+        return out
+
+
+@dataclass(frozen=True)
+class Control:
+    """A wrong specification and the obligations that must fail under it."""
+
+    name: str
+    spec: type[Spec]
+    must_fail: tuple[str, ...]
+
+    @property
+    def rule(self) -> str:
+        """The wrong rule, in words."""
+        return (self.spec.__doc__ or "").strip()
+
+    def make(self) -> Spec:
+        """An instance of the wrong specification."""
+        return self.spec()
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("append-at-end", AppendAtEnd, ("insertion-keeps-images",)),
+    Control("skip-middle-cow", SkipMiddleCopyOnWrite, ("write-keeps-images", "write-isolation")),
+    Control("cow-wrong-neighbour", CopyToWrongNeighbour, ("write-keeps-images",)),
+    Control("no-partial-fill", NoPartialFill, ("write-keeps-images",)),
+    Control("stale-read", StaleRead, ("write-keeps-images",)),
+    Control("removal-without-cleaning", RemovalWithoutCleaning, ("cleaning-keeps-images",)),
+    Control("cleaning-skips-linked", CleaningSkipsLinkedCascades, ("cleaning-keeps-images",)),
+    Control("over-cleaning", OverCleaning, ("cleaning-minimal",)),
+    Control("completion-with-dependents", CompletionWithDependents, ("cleaning-keeps-images",)),
+    Control("reads-through-idle-maps", ReadsThroughIdleMaps, ("init",)),
+    Control("types-ignored", TypesIgnored, ("type-separation",)),
+    Control("restore-forgets-others", RestoreForgetsOthers, ("copy-keeps-images",)),
+    Control("incremental-too-little", IncrementalCopiesTooLittle, ("insertion-keeps-images",)),
+    Control("copy-to-every-target", CopyToEveryTarget, ("bounded-work",)),
+)
+
+
+__all__ = ["CONTROLS", "Control"]

@@ -1,0 +1,289 @@
+"""Proof obligations over one step: for every covered shape and every step enabled there.
+
+Each obligation is a claim `assumptions => goal` about a symbolic pre-state (every array a
+fresh Z3 constant over the uninterpreted Grain and Data sorts), the step's effect on it, and
+one arbitrary grain `g` (the step itself acts at another arbitrary grain `x`, which may equal
+`g`). Every rule acts grain by grain, so a claim at an arbitrary grain is a claim at all of
+them: the proof covers every volume size and every content. Z3 is asked for a state that
+satisfies the assumptions and violates the goal; `unsat` proves the claim for that shape and
+step, a model is a counterexample.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from model.invariant import invariant
+from model.logic import Data, Grain, Patch, all_of, and_, eq, implies, not_, select
+from model.rules import Spec
+from model.rules.reads import HEAD_KIND, KIND_CODES
+from model.state import State, initial_state, symbolic_state
+
+from .shapes import Situation
+from .steps import Step, apply, enabled, precondition, with_map
+
+TIMEOUT_MS = 20_000
+
+
+@dataclass
+class Failure:
+    """Where an obligation failed: the situation, the step and what Z3 found."""
+
+    situation: Situation | None
+    step: Step | None
+    detail: str
+
+
+@dataclass
+class Outcome:
+    """The verdict of one obligation."""
+
+    name: str
+    verdict: str  # proved | failed | unknown
+    seconds: float
+    queries: int
+    failure: Failure | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One claim: assumptions and goal over a pre-state, a step and its post-state."""
+
+    assumptions: Any
+    goal: Any
+
+
+# A claim builder: (spec, situation, step, pre, post, g, x) -> Query, or None when it does not
+# apply to that step.
+Claim = Callable[[Spec, Situation, Step, State, State, Any, Any], Query | None]
+
+
+@dataclass(frozen=True)
+class StepObligation:
+    """An obligation checked at every covered shape for the step kinds it concerns."""
+
+    name: str
+    kinds: frozenset[str]
+    claim: Claim
+    summary: str
+
+
+def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
+    """A symbolic pre-state for the situation, the step applied at grain x, and x."""
+    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
+    pre = symbolic_state(shape, tag, sit.lost)
+    x = z3.Const(f"x{tag}", Grain)
+    payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
+    post = apply(spec, pre, step, x if step.data else None, payload)
+    return pre, post, x
+
+
+def check_steps(
+    spec: Spec, ob: StepObligation, situations: Iterable[Situation], stop_at_first: bool = True
+) -> Outcome:
+    """Check an obligation at every situation and every enabled step of its kinds."""
+    began = time.perf_counter()
+    queries = 0
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    unknown: Failure | None = None
+    for sit in situations:
+        for step in enabled(spec, sit.shape, sit.lost):
+            if step.kind not in ob.kinds:
+                continue
+            pre, post, x = _pre_and_post(spec, sit, step, "")
+            g = z3.Const("g", Grain)
+            query = ob.claim(spec, sit, step, pre, post, g, x)
+            if query is None:
+                continue
+            queries += 1
+            solver.push()
+            solver.add(query.assumptions, not_(query.goal))
+            verdict = solver.check()
+            if verdict == z3.sat:
+                failure = Failure(sit, step, _describe(solver.model(), pre, post, g, x))
+                solver.pop()
+                out = Outcome(ob.name, "failed", time.perf_counter() - began, queries, failure)
+                if stop_at_first:
+                    return out
+            elif verdict == z3.unknown:
+                unknown = Failure(sit, step, f"solver: {solver.reason_unknown()}")
+            solver.pop()
+    seconds = time.perf_counter() - began
+    if unknown is not None:
+        return Outcome(ob.name, "unknown", seconds, queries, unknown)
+    return Outcome(ob.name, "proved", seconds, queries)
+
+
+def _describe(model: z3.ModelRef, pre: State, post: State, g: Any, x: Any) -> str:
+    """Images at grain g before and after, as Z3 found them."""
+    same = model.eval(g == x, model_completion=True)
+    lines = [f"grain g {'is' if z3.is_true(same) else 'is not'} the grain x the step acts on"]
+    for v in pre.shape.volumes:
+        bits = []
+        if v in post.split:
+            bits.append(
+                f"split {model.eval(select(pre.split[v], g), True)}"
+                f"->{model.eval(select(post.split[v], g), True)}"
+            )
+        ref = model.eval(select(post.ref[v], g), True) if v in post.ref else "offline"
+        bits.append(
+            f"phys {model.eval(select(pre.phys[v], g), True)}"
+            f"->{model.eval(select(post.phys[v], g), True)}, image should be {ref}"
+        )
+        lines.append(f"  {v}: " + "; ".join(bits))
+    return "\n".join(lines)
+
+
+# -- the claims -----------------------------------------------------------------------------
+
+
+def inductive(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query:
+    """Inv and the step (with its precondition) imply Inv afterwards."""
+    return Query(
+        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        invariant(spec, post, g),
+    )
+
+
+def isolation(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query:
+    """A host write changes no other volume's image (what the volume reads, not just its ghost)."""
+    others = [v for v in pre.ref if v != step.target]
+    return Query(
+        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        all_of(eq(spec.image(post, v, g), spec.image(pre, v, g)) for v in others),
+    )
+
+
+def type_separation(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query | None:
+    """No grain copy moves data from a position of the other type into a target."""
+    if not post.copies:
+        return None
+    goals = []
+    for copy in post.copies:
+        own = KIND_CODES[post.shape.map_of(copy.target).type]
+        goals.append(
+            implies(copy.condition, z3.Or(eq(copy.data_from, HEAD_KIND), eq(copy.data_from, own)))
+        )
+    return Query(True, all_of(goals))
+
+
+def bounded_work(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query:
+    """A host write makes at most one copy per cascade position of the volume, plus one fill."""
+    bound = pre.shape.positions_count(step.target) + 1
+    moves = z3.Sum([z3.If(c.condition, 1, 0) for c in post.copies] or [z3.IntVal(0)])
+    return Query(True, moves <= bound)
+
+
+def cleaning_minimal(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query:
+    """Cleaning copies a grain into a reader only if the reader would read it from somewhere
+    else once the position left without cleaning."""
+    gone = spec.leave(pre, step.target, complete=True)
+    readers = {pre.shape.volume_at(node) for node, _ in spec.clean_targets(pre, step.target, x)}
+    goals = []
+    for copy in post.copies:
+        if copy.target not in readers:
+            continue  # a restore's preservation copy made on the way (see copy-into rule)
+        before = spec.resolve(pre, pre.shape.position(copy.target), x)  # type: ignore[arg-type]
+        later = spec.resolve(gone, gone.shape.position(copy.target), x)  # type: ignore[arg-type]
+        goals.append(implies(copy.condition, not_(eq(before.holder, later.holder))))
+    return Query(True, all_of(goals))
+
+
+WRITE = frozenset({"write"})
+STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
+    StepObligation(
+        "write-keeps-images",
+        WRITE,
+        inductive,
+        "Inv is preserved by host writes (whole and partial grains) to heads, middle "
+        "and last targets, and volumes in several cascades",
+    ),
+    StepObligation(
+        "copy-keeps-images",
+        frozenset({"copy"}),
+        inductive,
+        "Inv is preserved by one grain of background copy",
+    ),
+    StepObligation(
+        "insertion-keeps-images",
+        frozenset({"start"}),
+        inductive,
+        "Inv is preserved by a start: the new target goes after its source "
+        "(also restores and incremental restarts)",
+    ),
+    StepObligation(
+        "cleaning-keeps-images",
+        frozenset({"clean", "leave"}),
+        inductive,
+        "Inv is preserved by a grain of cleaning and by a position leaving once "
+        "nothing needs cleaning (stop and completion)",
+    ),
+    StepObligation(
+        "stop-keeps-images",
+        frozenset({"stop", "force", "split", "prepare", "revive"}),
+        inductive,
+        "Inv is preserved by stop, forced stop, split, prepare and revive",
+    ),
+    StepObligation(
+        "write-isolation", WRITE, isolation, "a host write to V changes no other volume's image"
+    ),
+    StepObligation(
+        "type-separation",
+        frozenset({"write", "copy", "clean"}),
+        type_separation,
+        "no grain copy moves data from a position of the other type",
+    ),
+    StepObligation(
+        "bounded-work", WRITE, bounded_work, "a host write copies at most positions(V) + 1 grains"
+    ),
+    StepObligation(
+        "cleaning-minimal",
+        frozenset({"clean"}),
+        cleaning_minimal,
+        "cleaning copies only grains whose reader would otherwise read elsewhere",
+    ),
+)
+
+
+def check_init(spec: Spec, situations: Iterable[Situation]) -> Outcome:
+    """Init => Inv: with no map started, every volume's image is its own contents."""
+    began = time.perf_counter()
+    solver = z3.Solver()
+    queries = 0
+    for sit in situations:
+        if sit.shape.chains or sit.lost:
+            continue
+        st = initial_state(sit.shape)
+        g = z3.Const("g", Grain)
+        queries += 1
+        solver.push()
+        solver.add(not_(invariant(spec, st, g)))
+        if solver.check() != z3.unsat:
+            solver.pop()
+            return Outcome(
+                "init",
+                "failed",
+                time.perf_counter() - began,
+                queries,
+                Failure(sit, None, "the empty system violates Inv"),
+            )
+        solver.pop()
+    return Outcome("init", "proved", time.perf_counter() - began, queries)

@@ -1,0 +1,156 @@
+"""The shapes proofs cover: every shape n volumes can reach, and cascades of every length up to K.
+
+Shapes are found by running the specification's own structural rules on a throwaway concrete
+state, ignoring data preconditions, so the sets over-approximate what a real run reaches. Each
+situation remembers the steps that built it, so a counterexample found at a shape can be
+replayed from the empty system.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from model.logic import GrainArray
+from model.rules import Spec
+from model.shape import Chain, Shape
+from model.state import State
+
+from .steps import Step, apply, enabled, with_map
+
+
+@dataclass(frozen=True)
+class Situation:
+    """A shape, which volumes have no abstract image, and the steps that reach it."""
+
+    shape: Shape
+    lost: frozenset[str]
+    path: tuple[Step, ...] = ()
+    family: str = "reachable"
+
+
+def _dummy(sit: Situation) -> State:
+    shape = sit.shape
+    const = GrainArray({}, default=("x",))
+    return State(
+        shape=shape,
+        phys=dict.fromkeys(shape.volumes, const),
+        split={t: GrainArray({}, default=False) for t, _ in shape.maps},
+        diff={t: GrainArray({}, default=True) for t, m in shape.maps if m.incremental},
+        ref={v: const for v in shape.volumes if v not in sit.lost},
+    )
+
+
+def _prune(shape: Shape) -> Shape:
+    """Forget maps that no longer shape anything: inactive, non-incremental ones."""
+    active = set(shape.active())
+    return replace(shape, maps=tuple((t, m) for t, m in shape.maps if t in active or m.incremental))
+
+
+def after(spec: Spec, sit: Situation, step: Step) -> Situation:
+    """The situation a structural step leads to."""
+    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
+    st = apply(spec, _dummy(Situation(shape, sit.lost)), step)
+    lost = frozenset(v for v in shape.volumes if v not in st.ref)
+    return Situation(_prune(st.shape), lost, (*sit.path, step), sit.family)
+
+
+def _rename(sit: Situation, names: dict[str, str]) -> str:
+    s = sit.shape
+    chains = tuple(
+        Chain(c.kind, names[c.head], c.head_mode, tuple(names[t] for t in c.targets))
+        for c in s.chains
+    )
+    maps = tuple(sorted((names[t], replace(m, source=names[m.source])) for t, m in s.maps))
+    return repr(
+        (chains, maps, sorted(names[v] for v in s.stopping), sorted(names[v] for v in sit.lost))
+    )
+
+
+def canonical(sit: Situation) -> str:
+    """The same key for situations equal up to renaming volumes."""
+    vols = sit.shape.volumes
+    return min(
+        _rename(sit, dict(zip(vols, perm, strict=True))) for perm in itertools.permutations(vols)
+    )
+
+
+def empty(n: int) -> Situation:
+    """n plain volumes, no maps."""
+    return Situation(Shape(tuple(f"V{i}" for i in range(n))), frozenset())
+
+
+def reachable(spec: Spec, n: int, limit: int = 200_000) -> list[Situation]:
+    """Situations reachable from n plain volumes (each once, up to renaming), nearest first."""
+    start = empty(n)
+    seen = {canonical(start)}
+    out = [start]
+    queue = deque([start])
+    while queue and len(out) < limit:
+        sit = queue.popleft()
+        for step in enabled(spec, sit.shape, sit.lost):
+            if step.data:
+                continue
+            nxt = after(spec, sit, step)
+            key = canonical(nxt)
+            if key not in seen:
+                seen.add(key)
+                out.append(nxt)
+                queue.append(nxt)
+    return out
+
+
+def _build(spec: Spec, n: int, family: str, steps: list[Step]) -> Situation:
+    sit = replace(empty(n), family=family)
+    for step in steps:
+        sit = after(spec, sit, step)
+    return sit
+
+
+def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
+    """Cascades with k targets (plus one spare volume for starts): one source's snapshots,
+    clones, alternating types, targets of targets, a cascade hanging off a clone (a cascade
+    of cascades), the chain after a restore onto its source, and a middle target stopping."""
+    n = k + 2
+    v = [f"V{i}" for i in range(n)]
+
+    def start(src: str, tgt: str, kind: str) -> Step:
+        return Step("start", tgt, src, map_type=kind)
+
+    for kind in ("snapshot", "clone"):
+        yield _build(
+            spec,
+            n,
+            f"{kind}s-of-one-source-{k}",
+            [start(v[0], v[i], kind) for i in range(1, k + 1)],
+        )
+        yield _build(
+            spec,
+            n,
+            f"{kind}s-of-targets-{k}",
+            [start(v[i - 1], v[i], kind) for i in range(1, k + 1)],
+        )
+    kinds = ("snapshot", "clone")
+    yield _build(
+        spec,
+        n,
+        f"alternating-types-{k}",
+        [start(v[0], v[i], kinds[i % 2]) for i in range(1, k + 1)],
+    )
+    yield _build(
+        spec,
+        n,
+        f"cascade-of-cascades-{k}",
+        [start(v[0], v[1], "clone")] + [start(v[1], v[i], "snapshot") for i in range(2, k + 1)],
+    )
+    chain = [start(v[0], v[i], "snapshot") for i in range(1, k + 1)]
+    # restore from the oldest target: the newer ones read the source's frozen head
+    yield _build(spec, n, f"restored-source-{k}", [*chain, start(v[1], v[0], "clone")])
+    yield _build(spec, n, f"stopping-middle-{k}", [*chain, Step("stop", v[(k + 1) // 2])])
+
+
+def family_situations(spec: Spec, bound: int) -> list[Situation]:
+    """Every chain family for every cascade length 1..bound."""
+    return [s for k in range(1, bound + 1) for s in chain_families(spec, k)]

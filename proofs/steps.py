@@ -1,0 +1,150 @@
+"""Operations as proofs see them: which are enabled in a shape, their effect, their preconditions.
+
+A step is one operation of the vocabulary at the granularity of the rules: a host write of one
+grain (whole or partial), one grain of background copy or cleaning, a start, the beginning of a
+stop, a position leaving (completed, or stopped with or without its grains), a split, a forced
+stop, a prepare, a forced delete that revives a stopped target. Data-dependent enabling
+conditions ("no reader needs this grain any more", "the target holds every grain") are
+preconditions over the grains a proof looks at; structural ones decide whether the step is listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model.logic import all_of, implies, select
+from model.rules import Spec
+from model.shape import MapInfo, Shape
+from model.state import State
+
+MAP_KINDS = (("snapshot", False), ("clone", False), ("clone", True))  # type, incremental
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation: its kind and arguments."""
+
+    kind: str  # write | copy | clean | start | stop | leave | split | force | prepare | revive
+    target: str
+    source: str = ""
+    whole: bool = True
+    complete: bool = False
+    map_type: str = "snapshot"
+    incremental: bool = False
+
+    @property
+    def data(self) -> bool:
+        """A step on one grain (write, copy, clean); the others change structure."""
+        return self.kind in ("write", "copy", "clean")
+
+    def label(self) -> str:
+        """A short name for reports."""
+        if self.kind == "write":
+            return f"write {self.target} ({'whole' if self.whole else 'partial'})"
+        if self.kind == "start":
+            inc = " incremental" if self.incremental else ""
+            return f"start {self.source}->{self.target} ({self.map_type}{inc})"
+        if self.kind in ("leave", "force"):
+            return f"{self.kind} {self.target} ({'complete' if self.complete else 'incomplete'})"
+        return f"{self.kind} {self.target}"
+
+
+def subtree(shape: Shape, target: str) -> list[str]:
+    """Every active target that reads, directly or not, through the target's position."""
+    out: list[str] = []
+    todo = list(shape.readers(shape.position(target)))  # type: ignore[arg-type]
+    while todo:
+        node = todo.pop()
+        volume = shape.volume_at(node)
+        if volume not in out:
+            out.append(volume)
+            todo += shape.readers(node)
+    return out
+
+
+def enabled(spec: Spec, shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
+    """Every step the structure allows (data preconditions are separate)."""
+    active = set(shape.active())
+    online = [v for v in shape.volumes if v not in lost]
+    for v in online:
+        for whole in (True, False):
+            yield Step("write", v, whole=whole)
+    for t in shape.active():
+        if shape.map_of(t).type == "clone" and t not in shape.stopping:
+            yield Step("copy", t)
+        yield Step("clean", t)
+        if t not in shape.stopping:
+            yield Step("stop", t)
+        for complete in (True, False):
+            if complete or t in shape.stopping:  # only a stop ends an incomplete copy
+                yield Step("leave", t, complete=complete)
+            yield Step("force", t, complete=complete)
+        yield Step("split", t)
+    maps = dict(shape.maps)
+    for t in shape.volumes:
+        if t in active:
+            continue
+        for s in online:
+            if s == t or s in shape.stopping:
+                continue
+            if t in maps and maps[t].source == s:
+                info = maps[t]
+                yield Step("start", t, s, map_type=info.type, incremental=info.incremental)
+            else:
+                for map_type, incremental in MAP_KINDS:
+                    yield Step("start", t, s, map_type=map_type, incremental=incremental)
+        if t in lost:
+            yield Step("revive", t)
+        elif t in maps:
+            yield Step("prepare", t)
+
+
+def with_map(shape: Shape, step: Step) -> Shape:
+    """The shape with the map a start step needs."""
+    maps = dict(shape.maps)
+    current = maps.get(step.target)
+    if current and current.source == step.source and current.type == step.map_type:
+        return shape
+    return shape.with_map(step.target, MapInfo(step.source, step.map_type, step.incremental))
+
+
+def apply(spec: Spec, st: State, step: Step, grain: Any = None, payload: Any = None) -> State:
+    """The state after a step (data steps act on `grain`; writes write `payload`)."""
+    st = st.evolve(copies=())
+    if step.kind == "write":
+        return spec.host_write(st, step.target, grain, payload, step.whole)
+    if step.kind == "copy":
+        return spec.background_copy(st, step.target, grain)
+    if step.kind == "clean":
+        return spec.clean_grain(st, step.target, grain)
+    if step.kind == "start":
+        return spec.start(st, [step.target])
+    if step.kind == "stop":
+        return spec.begin_stop(st, step.target)
+    if step.kind == "leave":
+        return spec.leave(st, step.target, step.complete)
+    if step.kind == "split":
+        return spec.split(st, step.target)
+    if step.kind == "force":
+        return spec.force_stop(st, step.target, subtree(st.shape, step.target), step.complete)
+    if step.kind == "prepare":
+        return spec.prepare(st, step.target)
+    assert step.kind == "revive"
+    return spec.revive(st, step.target)
+
+
+def precondition(spec: Spec, st: State, step: Step, grains: Sequence[Any]) -> Any:
+    """What must hold at every grain for the step to be taken (checked at the given grains)."""
+    t = step.target
+    held = [select(st.split[t], x) for x in grains] if t in st.shape.active() else []
+    if step.kind == "write" and t in st.shape.stopping:
+        return all_of(held)  # a stopping target accepts I/O only once it holds every grain
+    if step.kind == "leave":
+        return all_of(spec.may_leave(st, t, step.complete, x) for x in grains)
+    if step.kind == "split":
+        return all_of(held)
+    if step.kind == "force":
+        return implies(step.complete, all_of(held)) if step.complete else True
+    return True

@@ -1,0 +1,255 @@
+"""The whole proof suite: every obligation, every negative control, one verdict.
+
+An obligation passes when it is proved. A control passes (for the suite) when the obligation
+it targets *fails* under the wrong rule; a control that proves is a suite failure, since it
+means the obligation cannot tell right from wrong. Tasks are independent, so they run in
+worker processes (Z3 terms are rebuilt in each worker).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.machine import TRANSITIONS
+from model.rules import Spec
+
+from .bmc import bmc, check_path, plain_trace
+from .controls import CONTROLS, Control
+from .machine import check_machine, without
+from .obligations import STEP_OBLIGATIONS, Outcome, check_init, check_steps
+from .shapes import Situation, family_situations, reachable
+from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How far the suite goes."""
+
+    bound: int = 6  # cascade length K
+    volumes: int = 2  # n for the reachable shapes and the bounded search
+    depth: int = 2  # structural steps in the bounded search
+    data_steps: int = 1  # symbolic data steps around each structural step
+    policy: str = "per-type"
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    name: str
+    role: str  # obligation | control
+    verdict: str  # proved | failed | unknown | caught | missed
+    ok: bool
+    seconds: float
+    queries: int
+    detail: str = ""
+    trace: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+OBLIGATION_NAMES = (
+    "init",
+    *(o.name for o in STEP_OBLIGATIONS),
+    "bmc-from-empty",
+    "machine-reachable",
+    "machine-no-trap",
+    "unbounded-read-base",
+    "unbounded-read-step",
+    "unbounded-head-write",
+    "unbounded-target-write",
+    "unbounded-insertion",
+    "unbounded-removal",
+)
+
+MACHINE_CONTROLS = {
+    "machine-preparing-stuck": ("preparing", ("machine-reachable", "machine-no-trap")),
+    "machine-suspended-trap": ("suspended", ("machine-no-trap",)),
+}
+
+
+def situations(spec: Spec, s: Settings) -> list[Situation]:
+    """Every shape the step obligations cover."""
+    return reachable(spec, s.volumes) + family_situations(spec, s.bound)
+
+
+def _outcome_row(o: Outcome, role: str = "obligation") -> Row:
+    detail = ""
+    if o.failure is not None:
+        where = ""
+        if o.failure.situation is not None:
+            steps = [st.label() for st in o.failure.situation.path]
+            where = f"after [{'; '.join(steps)}]"
+            if o.failure.step is not None:
+                where += f", step {o.failure.step.label()}"
+        detail = f"{where}\n{o.failure.detail}".strip()
+    return Row(
+        o.name,
+        role,
+        o.verdict,
+        o.verdict == "proved",
+        o.seconds,
+        o.queries,
+        detail,
+        extra={"note": o.note} if o.note else {},
+    )
+
+
+def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
+    """Check one obligation under a specification (the real one unless given)."""
+    spec = spec or Spec(s.policy)
+    steps = {o.name: o for o in STEP_OBLIGATIONS}
+    if name == "init":
+        return check_init(spec, situations(spec, s))
+    if name in steps:
+        return check_steps(spec, steps[name], situations(spec, s))
+    if name == "bmc-from-empty":
+        began = time.perf_counter()
+        result = bmc(spec, s.volumes, s.depth, s.data_steps)
+        out = Outcome(
+            name,
+            "failed" if result.counterexample or result.unconfirmed else "proved",
+            time.perf_counter() - began,
+            result.paths,
+        )
+        out.note = (
+            f"n={s.volumes} volumes, {s.depth} structural steps, {s.data_steps} data "
+            f"step(s) around each: {result.paths} paths"
+        )
+        if result.counterexample:
+            out.failure = _bmc_failure(result.counterexample)
+        return out
+    if name.startswith("machine-"):
+        return next(o for o in check_machine() if o.name == name)
+    if name.startswith("unbounded-"):
+        if not not_vacuous():
+            return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")
+        return check_unbounded(only={name})[0]
+    raise KeyError(name)
+
+
+def _bmc_failure(cx: Any) -> Any:
+    from .obligations import Failure
+
+    return Failure(None, None, cx.explain())
+
+
+def obligation_task(args: tuple[str, Settings]) -> Row:
+    """Worker: one obligation as a report row."""
+    name, s = args
+    return _outcome_row(run_obligation(name, s))
+
+
+def control_task(args: tuple[str, Settings]) -> list[Row]:
+    """Worker: one control; each targeted obligation must fail."""
+    name, s = args
+    rows = []
+    if name in MACHINE_CONTROLS:
+        state, targets = MACHINE_CONTROLS[name]
+        for o in check_machine(without(TRANSITIONS, state)):
+            if o.name in targets:
+                rows.append(
+                    _control_row(
+                        f"{name} / {o.name}", o, f"every transition out of {state} removed"
+                    )
+                )
+        return rows
+    if name.startswith("unbounded-"):
+        ob = name.removesuffix("-control")
+        o = check_unbounded(CONTROL_OF[ob], {ob})[0]
+        return [_control_row(f"{name} / {ob}", o, f"the wrong {CONTROL_OF[ob]} rule")]
+    control = next(c for c in CONTROLS if c.name == name)
+    for target in control.must_fail:
+        o = run_obligation(target, s, control.make())
+        row = _control_row(f"{name} / {target}", o, control.rule)
+        if o.failure is not None and o.failure.situation is not None:
+            row.trace, words = _vocabulary(control, o)
+            if words:
+                row.detail += f"\nreplayable: {words}"
+        rows.append(row)
+    return rows
+
+
+def _control_row(name: str, o: Outcome, rule: str) -> Row:
+    row = _outcome_row(o, "control")
+    caught = o.verdict == "failed"
+    row.name, row.ok = name, caught
+    row.verdict = "caught" if caught else "missed"
+    row.detail = f"wrong rule: {rule}\n{row.detail}".strip()
+    return row
+
+
+def _vocabulary(control: Control, o: Outcome) -> tuple[dict[str, Any] | None, str]:
+    """A counterexample trace from the empty system along the failing shape's path."""
+    assert o.failure is not None and o.failure.situation is not None
+    spec = control.make()
+    path = list(o.failure.situation.path)
+    if o.failure.step is not None and not o.failure.step.data:
+        path.append(o.failure.step)
+    n = len(o.failure.situation.shape.volumes)
+    for m in (1, 2):
+        failed, cx = check_path(spec, n, path, m)
+        if cx is not None:
+            return cx.trace(), cx.explain()
+        if failed:
+            break
+    if o.failure.step is not None and o.failure.step.data:  # a claim about copies
+        path.append(o.failure.step)
+    steps = "; ".join(st.label() for st in path)
+    return plain_trace(spec, n, path), f"the copies of: {steps}"
+
+
+CONTROL_NAMES = (
+    *(c.name for c in CONTROLS),
+    *MACHINE_CONTROLS,
+    *(f"{ob}-control" for ob in CONTROL_OF),
+)
+
+
+def run_suite(
+    s: Settings,
+    only: str | None = None,
+    jobs: int = 2,
+    progress: Callable[[Row], None] | None = None,
+) -> list[Row]:
+    """Every obligation and control (or those whose name contains `only`)."""
+    obligations = [(n, s) for n in OBLIGATION_NAMES if not only or only in n]
+    controls = [
+        (n, s)
+        for n in CONTROL_NAMES
+        if not only or only in n or any(only in t for t in _targets(n))
+    ]
+    rows: list[Row] = []
+    tasks: list[tuple[Callable[[Any], Any], Any]] = [(obligation_task, a) for a in obligations]
+    tasks += [(control_task, a) for a in controls]
+    if jobs <= 1:
+        results = [fn(a) for fn, a in tasks]
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs) as pool:
+            pending = [pool.apply_async(fn, (a,)) for fn, a in tasks]
+            results = []
+            for p in pending:
+                results.append(p.get())
+                if progress:
+                    for r in results[-1] if isinstance(results[-1], list) else [results[-1]]:
+                        progress(r)
+    for r in results:
+        rows.extend(r if isinstance(r, list) else [r])
+    return rows
+
+
+def _targets(control: str) -> tuple[str, ...]:
+    if control in MACHINE_CONTROLS:
+        return MACHINE_CONTROLS[control][1]
+    if control.endswith("-control"):
+        return (control.removesuffix("-control"),)
+    return next(c.must_fail for c in CONTROLS if c.name == control)
+
+
+def passed(rows: list[Row]) -> bool:
+    """Every obligation proved and every control caught."""
+    return bool(rows) and all(r.ok for r in rows)

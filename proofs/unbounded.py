@@ -1,0 +1,219 @@
+"""Removing the bound: one cascade of any length, positions as an integer-indexed array.
+
+Positions 0..n (0 the head, n >= 1 symbolic) carry `split`, `phys` and the ghost image `ref`
+as Z3 arrays over Int. The read rule is a recursive function (`read(i)` is `phys[i]` if position
+i holds the grain, else `read(i-1)`). The invariant is local and quantified:
+
+    Local(i):  1 <= i <= n  =>  (split[i] => phys[i] = ref[i]) and (not split[i] => ref[i] = up(i))
+
+where up(i) is ref[i-1] (or the head's contents for i = 1): a target that does not hold the grain
+has the image of its upstream neighbour. Two kinds of obligations:
+
+1. the link to reads, by explicit induction on i (Z3 does not do induction by itself):
+   base `read(1) = ref[1]` and step `read(i-1) = ref[i-1] => read(i) = ref[i]`, under Local;
+2. each operation keeps `forall i. Local(i)`: a head write (copy-on-write into position 1),
+   a write to target m (copy-on-write into m+1, then the write), insertion of a new target at
+   position 1 (every position shifts), and removal of position m after cleaning.
+
+These are claims for every cascade length at once (one grain, so every size). What is not
+covered: several cascades, partial writes, incremental maps and restore (the bounded suite
+covers those up to K).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from model.logic import Data
+
+from .obligations import Failure, Outcome
+
+TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """One grain of a cascade of n targets."""
+
+    n: Any
+    split: Any
+    phys: Any
+    ref: Any
+
+
+def fresh(tag: str) -> Cascade:
+    """An arbitrary cascade."""
+    return Cascade(
+        z3.Int(f"n{tag}"),
+        z3.Array(f"split{tag}", z3.IntSort(), z3.BoolSort()),
+        z3.Array(f"phys{tag}", z3.IntSort(), Data),
+        z3.Array(f"ref{tag}", z3.IntSort(), Data),
+    )
+
+
+def up(c: Cascade, i: Any) -> Any:
+    """The image upstream of position i: the previous target's, or the head's contents."""
+    return z3.If(i == 1, c.phys[0], c.ref[i - 1])
+
+
+def local(c: Cascade, i: Any) -> Any:
+    """Local(i): a holder holds its image, a non-holder has its upstream's image."""
+    return z3.Implies(
+        z3.And(i >= 1, i <= c.n),
+        z3.And(
+            z3.Implies(c.split[i], c.phys[i] == c.ref[i]),
+            z3.Implies(z3.Not(c.split[i]), c.ref[i] == up(c, i)),
+        ),
+    )
+
+
+def inv(c: Cascade) -> Any:
+    """forall i. Local(i), and at least one target."""
+    i = z3.Int("i")
+    return z3.And(c.n >= 1, z3.ForAll([i], local(c, i)))
+
+
+def read_function(c: Cascade) -> Any:
+    """read(i): the nearest holder at or above position i."""
+    read = z3.RecFunction("read", z3.IntSort(), Data)
+    i = z3.Int("ri")
+    z3.RecAddDefinition(
+        read,
+        [i],
+        z3.If(z3.Or(i <= 0, c.split[i]), z3.If(i <= 0, c.phys[0], c.phys[i]), read(i - 1)),
+    )
+    return read
+
+
+# -- operations (each one rule; `wrong` selects the control's version) ---------------------
+
+
+def head_write(c: Cascade, data: Any, wrong: bool = False) -> Cascade:
+    """Head write: copy the old grain into position 1 if it lacks it, then write the head."""
+    if wrong:  # control: copy into the last target instead of the first
+        phys = z3.Store(c.phys, c.n, z3.If(c.split[c.n], c.phys[c.n], c.phys[0]))
+        return Cascade(c.n, z3.Store(c.split, c.n, True), z3.Store(phys, 0, data), c.ref)
+    phys = z3.Store(c.phys, 1, z3.If(c.split[1], c.phys[1], c.phys[0]))
+    return Cascade(c.n, z3.Store(c.split, 1, True), z3.Store(phys, 0, data), c.ref)
+
+
+def target_write(c: Cascade, m: Any, data: Any, wrong: bool = False) -> Cascade:
+    """Target write at m: copy m's image into m+1 if it lacks it, then m holds the new data."""
+    phys, split = c.phys, c.split
+    if not wrong:  # control: skip the copy-on-write into the next target
+        nxt = m + 1
+        keep = z3.Or(nxt > c.n, split[nxt])
+        phys = z3.Store(phys, nxt, z3.If(keep, phys[nxt], c.ref[m]))
+        split = z3.Store(split, nxt, z3.Or(split[nxt], nxt <= c.n))
+    return Cascade(c.n, z3.Store(split, m, True), z3.Store(phys, m, data), z3.Store(c.ref, m, data))
+
+
+def insert_first(c: Cascade, wrong: bool = False) -> Cascade:
+    """Insertion: the new target takes position 1 holding nothing; the rest shift down."""
+    j = z3.Int("j")
+    at = c.n + 1 if wrong else 1  # control: append at the end
+
+    def shift(a: Any, new: Any) -> Any:
+        return z3.Lambda([j], z3.If(j < at, a[j], z3.If(j == at, new, a[j - 1])))
+
+    return Cascade(
+        c.n + 1,
+        shift(c.split, z3.BoolVal(False)),
+        shift(c.phys, c.phys[at]),
+        shift(c.ref, c.phys[0]),
+    )
+
+
+def remove_cleaned(c: Cascade, m: Any, wrong: bool = False) -> Cascade:
+    """Removal of position m: if m holds the grain and m+1 does not, clean it into m+1
+    first; then positions after m shift up."""
+    phys, split = c.phys, c.split
+    if not wrong:  # control: leave without cleaning
+        nxt = m + 1
+        need = z3.And(nxt <= c.n, split[m], z3.Not(split[nxt]))
+        phys = z3.Store(phys, nxt, z3.If(need, phys[m], phys[nxt]))
+        split = z3.Store(split, nxt, z3.Or(split[nxt], need))
+    j = z3.Int("k")
+
+    def close(a: Any) -> Any:
+        return z3.Lambda([j], z3.If(j < m, a[j], a[j + 1]))
+
+    return Cascade(c.n - 1, close(split), close(phys), close(c.ref))
+
+
+# -- obligations -------------------------------------------------------------------------
+
+
+def _valid(claim: Any) -> tuple[str, str]:
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    solver.add(z3.Not(claim))
+    verdict = solver.check()
+    if verdict == z3.unsat:
+        return "proved", ""
+    if verdict == z3.sat:
+        return "failed", str(solver.model())[:400]
+    return "unknown", solver.reason_unknown()
+
+
+def claims(wrong: str = "") -> dict[str, Any]:
+    """Every unbounded claim; `wrong` names the operation to replace with its control."""
+    c = fresh("")
+    m, i = z3.Ints("m i")
+    data = z3.Const("d", Data)
+    read = read_function(c)
+    in_range = z3.And(m >= 1, m <= c.n)
+    return {
+        "unbounded-read-base": z3.Implies(inv(c), read(1) == c.ref[1]),
+        "unbounded-read-step": z3.Implies(
+            z3.And(inv(c), i >= 2, i <= c.n, read(i - 1) == c.ref[i - 1]), read(i) == c.ref[i]
+        ),
+        "unbounded-head-write": z3.Implies(inv(c), inv(head_write(c, data, wrong == "head"))),
+        "unbounded-target-write": z3.Implies(
+            z3.And(inv(c), in_range), inv(target_write(c, m, data, wrong == "target"))
+        ),
+        "unbounded-insertion": z3.Implies(inv(c), inv(insert_first(c, wrong == "insert"))),
+        "unbounded-removal": z3.Implies(
+            z3.And(inv(c), in_range, c.n >= 2), inv(remove_cleaned(c, m, wrong == "remove"))
+        ),
+    }
+
+
+CONTROL_OF = {
+    "unbounded-head-write": "head",
+    "unbounded-target-write": "target",
+    "unbounded-insertion": "insert",
+    "unbounded-removal": "remove",
+}
+
+
+def not_vacuous() -> bool:
+    """The invariant has models with long cascades and distinct images (claims are not empty)."""
+    c = fresh("v")
+    solver = z3.Solver()
+    solver.add(inv(c), c.n >= 4, z3.Distinct(*[c.ref[k] for k in range(1, 5)]), c.split[2])
+    return solver.check() == z3.sat
+
+
+def check_unbounded(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
+    """Check every unbounded claim (or, with `wrong`, the claims under that control)."""
+    out = []
+    for name, claim in claims(wrong).items():
+        if only is not None and name not in only:
+            continue
+        began = time.perf_counter()
+        verdict, detail = _valid(claim)
+        out.append(
+            Outcome(
+                name,
+                verdict,
+                time.perf_counter() - began,
+                1,
+                Failure(None, None, detail) if detail else None,
+            )
+        )
+    return out
