@@ -64,7 +64,9 @@ class DataPath(EngineState):
         """Targets that read a volume's current data directly (one per position of it)."""
         out = []
         graph = self.topology.graph
-        for node in self.topology.nodes_of(volume):
+        own = self.topology.primary.get(volume)
+        nodes = ([own] if own is not None else []) + self.topology.heads_of(volume)
+        for node in nodes:  # its target position first, then its heads (the spec's order)
             a = graph.nodes[node]
             if a["role"] == HEAD and a["mode"] == IMAGE:
                 continue  # its readers are reached through the volume's primary position

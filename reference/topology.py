@@ -108,14 +108,19 @@ class Topology:
         return a["mode"] == IMAGE or a["volume"] not in self.primary
 
     def readers(self, node: int) -> Iterator[int]:
-        """Target positions that read directly through this node."""
+        """Target positions that read directly through this node: the next position of its
+        cascade first, then the first targets of the cascades it feeds as an image head, oldest
+        cascade first (the order the specification copies in, `model/shape.py`)."""
+        links = []
         for child, edge in self.graph[node].items():
             if edge["kind"] == CHAIN:
                 yield child
             else:
-                nxt = self.chain_next(child)
-                if nxt is not None:
-                    yield nxt
+                links.append(child)
+        for head in sorted(links):
+            nxt = self.chain_next(head)
+            if nxt is not None:
+                yield nxt
 
     def has_readers(self, volume: str) -> bool:
         """Some target reads through a position of this volume."""
