@@ -99,6 +99,13 @@ class ReadsThroughIdleMaps(Spec):
         return super().image(st, volume, grain)
 
 
+class SplitIncomplete(Spec):
+    """Wrong split rule: a target splits from its cascade before it holds every grain."""
+
+    def may_split(self, st: State, target: str, grain: Any) -> Any:
+        return True
+
+
 class TypesIgnored(Spec):
     """Wrong policy: clones and snapshots share one cascade (the prior art)."""
 
@@ -187,6 +194,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("over-cleaning", OverCleaning, ("cleaning-minimal",)),
     Control("completion-with-dependents", CompletionWithDependents, ("cleaning-keeps-images",)),
     Control("reads-through-idle-maps", ReadsThroughIdleMaps, ("init",)),
+    Control("split-incomplete", SplitIncomplete, ("stop-keeps-images",)),
     Control("types-ignored", TypesIgnored, ("type-separation",)),
     Control("restore-forgets-others", RestoreForgetsOthers, ("copy-keeps-images",)),
     Control("incremental-too-little", IncrementalCopiesTooLittle, ("insertion-keeps-images",)),

@@ -144,7 +144,7 @@ def precondition(spec: Spec, st: State, step: Step, grains: Sequence[Any]) -> An
     if step.kind == "leave":
         return all_of(spec.may_leave(st, t, step.complete, x) for x in grains)
     if step.kind == "split":
-        return all_of(held)
+        return all_of(spec.may_split(st, t, x) for x in grains)
     if step.kind == "force":
         return implies(step.complete, all_of(held)) if step.complete else True
     return True

@@ -77,15 +77,17 @@ def inv(c: Cascade) -> Any:
     return z3.And(c.n >= 1, z3.ForAll([i], local(c, i)))
 
 
-def read_function(c: Cascade) -> Any:
+def read_function(c: Cascade, wrong: str = "") -> Any:
     """read(i): the nearest holder at or above position i."""
-    read = z3.RecFunction("read", z3.IntSort(), Data)
+    read = z3.RecFunction(f"read{wrong}", z3.IntSort(), Data)
     i = z3.Int("ri")
-    z3.RecAddDefinition(
-        read,
-        [i],
-        z3.If(z3.Or(i <= 0, c.split[i]), z3.If(i <= 0, c.phys[0], c.phys[i]), read(i - 1)),
-    )
+    if wrong == "read-own":  # control: a target reads its own grain, held or not
+        body = z3.If(i <= 0, c.phys[0], c.phys[i])
+    elif wrong == "read-head":  # control: a target lacking the grain reads the head
+        body = z3.If(z3.Or(i <= 0, z3.Not(c.split[i])), c.phys[0], c.phys[i])
+    else:
+        body = z3.If(z3.Or(i <= 0, c.split[i]), z3.If(i <= 0, c.phys[0], c.phys[i]), read(i - 1))
+    z3.RecAddDefinition(read, [i], body)
     return read
 
 
@@ -165,7 +167,7 @@ def claims(wrong: str = "") -> dict[str, Any]:
     c = fresh("")
     m, i = z3.Ints("m i")
     data = z3.Const("d", Data)
-    read = read_function(c)
+    read = read_function(c, wrong if wrong.startswith("read") else "")
     in_range = z3.And(m >= 1, m <= c.n)
     return {
         "unbounded-read-base": z3.Implies(inv(c), read(1) == c.ref[1]),
@@ -184,6 +186,8 @@ def claims(wrong: str = "") -> dict[str, Any]:
 
 
 CONTROL_OF = {
+    "unbounded-read-base": "read-own",
+    "unbounded-read-step": "read-head",
     "unbounded-head-write": "head",
     "unbounded-target-write": "target",
     "unbounded-insertion": "insert",

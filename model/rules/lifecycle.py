@@ -111,6 +111,10 @@ class LifecycleRules(CleaningRules):
         clean = not_(self.needs_cleaning(st, target, grain))
         return and_(clean, select(st.split[target], grain)) if complete else clean
 
+    def may_split(self, st: State, target: str, grain: Any) -> Any:
+        """Split precondition, at one grain: the target holds it (progress is 100%)."""
+        return select(st.split[target], grain)
+
     def split(self, st: State, target: str) -> State:
         """Split rule: a complete target cuts its cascade and heads what hung below it."""
         shape = st.shape.cut(target)
