@@ -259,7 +259,10 @@ def main() -> None:
         except json.JSONDecodeError as err:
             answer = {"ok": False, "error": "bad_request", "message": f"not JSON: {err}"}
         else:
+            ident = request.pop("id", None) if isinstance(request, dict) else None
             answer = engine.handle(request)
+            if ident is not None:
+                answer["id"] = ident  # answers echo the request's id (docs/protocol.md)
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import prove_cmd, replay_cmd
+from .commands import check_cmd, prove_cmd, replay_cmd, serve_cmd
 
-SUBCOMMANDS = [replay_cmd, prove_cmd]
+SUBCOMMANDS = [check_cmd, replay_cmd, prove_cmd, serve_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

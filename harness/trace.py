@@ -175,6 +175,16 @@ def mismatch(expect: Any, actual: Any, where: str = "") -> str | None:
                 return found
         return None
     if isinstance(expect, list):
+        if where.endswith(".copies") and isinstance(actual, list):  # a multiset: order is free
+
+            def canon(xs: list[Any]) -> list[str]:
+                return sorted(json.dumps(x, sort_keys=True) for x in xs)
+
+            if canon(expect) != canon(actual):
+                return (
+                    f"{where}: expected {json.dumps(expect)} (any order), got {json.dumps(actual)}"
+                )
+            return None
         if not isinstance(actual, list) or len(actual) != len(expect):
             return f"{where}: expected {json.dumps(expect)}, got {json.dumps(actual)}"
         for i, (e, a) in enumerate(zip(expect, actual, strict=True)):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .base import Driver, DriverError
 from .inprocess import PythonDriver
+from .subprocess_driver import ExecDriver
 
 REFERENCE = "python:reference.engine:Engine"
 ALIASES = {"reference": REFERENCE}
 
 
-def open_driver(spec: str) -> Driver:
+def open_driver(spec: str, timeout: float = 10.0) -> Driver:
     """A driver from its command-line spelling: reference, python:MODULE:CLASS, exec:COMMAND."""
     spec = ALIASES.get(spec, spec)
     kind, _, rest = spec.partition(":")
@@ -18,9 +19,12 @@ def open_driver(spec: str) -> Driver:
         if not module or not cls:
             raise DriverError("unavailable", f"expected python:MODULE:CLASS, got {spec!r}")
         return PythonDriver(module, cls)
+    if kind == "exec":
+        return ExecDriver(rest, timeout)
     raise DriverError(
-        "unavailable", f"unknown driver {spec!r} (try: reference, python:MODULE:CLASS)"
+        "unavailable",
+        f"unknown driver {spec!r} (try: reference, python:MODULE:CLASS, exec:COMMAND)",
     )
 
 
-__all__ = ["Driver", "DriverError", "open_driver"]
+__all__ = ["Driver", "DriverError", "ExecDriver", "open_driver"]

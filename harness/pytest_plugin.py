@@ -1,0 +1,83 @@
+"""pytest plugin: `pytest --cascade-driver DRIVER` runs the conformance campaign as one test.
+
+Installed with cascadecheck (entry point `pytest11`), so a vendor's own CI can gate on it:
+
+    pytest --cascade-driver "exec:./my-array-driver" --cascade-examples 500
+
+The test fails with the explanation and the saved counterexample trace when the implementation
+does not keep every point-in-time image; without `--cascade-driver` the plugin adds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .campaign import run_campaign
+from .drivers import DriverError, open_driver
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The plugin's options."""
+    group = parser.getgroup("cascadecheck", "cascaded point-in-time copy conformance")
+    group.addoption(
+        "--cascade-driver",
+        help="implementation to check (reference, python:MODULE:CLASS, exec:COMMAND)",
+    )
+    group.addoption("--cascade-examples", type=int, default=200, help="sequences to try")
+    group.addoption("--cascade-steps", type=int, default=50, help="operations per sequence")
+    group.addoption("--cascade-seed", type=int, default=None, help="random seed")
+    group.addoption(
+        "--cascade-out",
+        default="cascadecheck-failure.json",
+        help="where a counterexample trace is saved",
+    )
+
+
+class ConformanceItem(pytest.Item):
+    """One campaign against the driver named on the command line."""
+
+    def runtest(self) -> None:
+        """Run the campaign; fail with the explanation."""
+        opt = self.config.getoption
+        driver = opt("--cascade-driver")
+        try:
+            verdict = run_campaign(
+                lambda: open_driver(driver),
+                examples=opt("--cascade-examples"),
+                steps=opt("--cascade-steps"),
+                seed_value=opt("--cascade-seed"),
+                save_to=opt("--cascade-out"),
+            )
+        except DriverError as err:
+            raise CascadeFailure(f"driver error: {err}") from None
+        self.user_properties.append(("steps", verdict.steps))
+        self.user_properties.append(("deepest_cascade", verdict.deepest))
+        if verdict.status != "conforms":
+            raise CascadeFailure(
+                f"{verdict.kind}: {verdict.problem}\n{verdict.explanation}\n"
+                f"trace: {verdict.trace_path}"
+            )
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        """Just the verdict, not a traceback."""
+        if isinstance(excinfo.value, CascadeFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        """Where the test comes from."""
+        return "cascadecheck", 0, f"conformance of {self.config.getoption('--cascade-driver')}"
+
+
+class CascadeFailure(Exception):
+    """The implementation did not conform (or could not be driven)."""
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Add the conformance test when a driver is named."""
+    if config.getoption("--cascade-driver"):
+        items.append(ConformanceItem.from_parent(session, name="cascade_conformance"))
