@@ -17,10 +17,11 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
+from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.stateful import run_state_machine_as_test
 
 from .drivers import Driver, DriverError
-from .generate import Record, machine_for
+from .generate import DriverBroke, Record, machine_for
 from .session import Capabilities, Nonconformance
 
 
@@ -120,8 +121,11 @@ def run_campaign(
     step_check: bool = True,
     save_to: str | Path | None = None,
     database: str | Path | None = None,
+    shrink_seconds: int = 30,
 ) -> Verdict:
-    """Run the state machine against an implementation until it fails or the budget is spent."""
+    """Run the state machine against an implementation until it fails or the budget is spent.
+    Shrinking stops after `shrink_seconds` (Hypothesis's own limit is five minutes, too long
+    for a CI gate; the trace is then a little longer, never wrong)."""
     began = time.perf_counter()
     driver = open_driver()
     hello = driver.request({"op": "hello"})
@@ -149,13 +153,16 @@ def run_campaign(
     verdict = Verdict(
         "conforms", caps.name, examples, 0, 0.0, seed=seed_value, database=str(database or "")
     )
+    shrink_limit = hypothesis_engine.MAX_SHRINKING_SECONDS  # internal; pinned in pyproject
+    hypothesis_engine.MAX_SHRINKING_SECONDS = shrink_seconds
     try:
         run_state_machine_as_test(machine, settings=config)
     except Nonconformance as err:
         verdict.status, verdict.kind, verdict.problem = "nonconformance", err.kind, err.message
         verdict.explanation = explain(record.log, err)
         verdict.trace = trace_of(record.log, record.grain_size, policy, err)
-    except DriverError as err:
+    except DriverBroke as broke:
+        err = broke.error
         verdict.status, verdict.kind, verdict.problem = "driver_error", err.verdict, str(err)
         verdict.trace = trace_of(record.broken_log or record.log, record.grain_size, policy)
     except Flaky as err:
@@ -163,6 +170,7 @@ def run_campaign(
         verdict.problem = f"the implementation did not fail the same way twice: {err}"
         verdict.trace = trace_of(record.log, record.grain_size, policy)
     finally:
+        hypothesis_engine.MAX_SHRINKING_SECONDS = shrink_limit
         if record.driver is not None:
             record.driver.close()
     verdict.steps, verdict.fired, verdict.deepest = record.steps, record.fired, record.deepest

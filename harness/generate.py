@@ -71,6 +71,14 @@ class Record:
         return self.driver
 
 
+class DriverBroke(BaseException):  # noqa: N818 (not an Exception: Hypothesis must not shrink it)
+    """The implementation crashed, hung or answered garbage: the campaign stops at once."""
+
+    def __init__(self, error: DriverError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _newest_first(items: list[str]) -> st.SearchStrategy[str]:
     return st.sampled_from(list(reversed(items)))
 
@@ -114,7 +122,7 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
                 record.broken = err
                 record.broken_log = list(self.session.log)
                 record.log = list(self.session.log)
-                raise
+                raise DriverBroke(err) from None
             finally:
                 record.log = self.session.log
             self._coverage()

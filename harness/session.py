@@ -140,7 +140,7 @@ class Session:
         return answer
 
     def _note_map(self, op: dict[str, Any]) -> None:
-        if op["op"] == "create_map" and "states" in self.caps.exposes:
+        if op["op"] == "create_map" and "internals" in self.caps.exposes:
             a = self.driver.request({"op": "status", "map": op["map"]})
             if a.get("ok"):
                 self._orders += 1

@@ -34,6 +34,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--policy", choices=["per-type", "mixed"], default="per-type")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (exec)")
     p.add_argument(
+        "--shrink-seconds",
+        type=int,
+        default=30,
+        help="stop shrinking a counterexample after this long (default 30)",
+    )
+    p.add_argument(
         "--no-step-check",
         action="store_true",
         help="skip the concrete evaluation of the rules on exposed internals",
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 step_check=not args.no_step_check,
                 save_to=args.out,
                 database=args.database,
+                shrink_seconds=args.shrink_seconds,
             )
         except DriverError as err:
             console.print(f"[red]driver error:[/red] {escape(str(err))}")

@@ -1,0 +1,262 @@
+"""The conformance harness: it passes the reference engine and fails every seeded mutant."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+
+from harness.campaign import run_campaign
+from harness.cli import main
+from harness.drivers import DriverError, open_driver
+from harness.replay import replay
+from harness.session import Capabilities, Nonconformance, Session
+from harness.trace import load_trace
+from reference.mutants import MUTANTS
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def campaign(driver: str, examples: int = 300, seed: int = 1, **kw: object):  # type: ignore[no-untyped-def]
+    return run_campaign(
+        lambda: open_driver(driver), examples=examples, steps=50, seed_value=seed, **kw
+    )  # type: ignore[arg-type]
+
+
+def test_reference_conforms_and_coverage_is_reported() -> None:
+    v = campaign("reference", examples=120)
+    assert v.status == "conforms", (v.problem, v.explanation)
+    assert v.deepest >= 4  # deep cascades are reached
+    fired = set(v.fired)
+    for rule in (
+        "write",
+        "start",
+        "restore",
+        "stop_plain",
+        "stop_force",
+        "stop_split",
+        "copy",
+        "settle",
+        "start_group",
+        "delete_map",
+        "invalid_out_of_range",
+    ):
+        assert rule in fired, rule
+
+
+def _hunt(name: str) -> tuple[str, str, str, int]:
+    v = campaign(f"python:reference.mutants:{name}", examples=1500, seed=0)
+    return name, v.status, v.kind, len(v.trace["ops"]) if v.trace else 0
+
+
+def test_every_mutant_is_caught() -> None:
+    """Eleven mutants, one per rule; each must be found (a fixed seed keeps CI reproducible)."""
+    with get_context("fork").Pool(2) as pool:
+        results = pool.map(_hunt, sorted(MUTANTS))
+    missed = [r for r in results if r[1] != "nonconformance"]
+    assert not missed, missed
+    assert all(0 < r[3] <= 40 for r in results), results  # shrunk to short traces
+
+
+def test_a_failure_is_saved_explained_and_replays(tmp_path: Path) -> None:
+    out = tmp_path / "cx.json"
+    v = campaign("python:reference.mutants:RefusalChangesState", save_to=out)
+    assert v.status == "nonconformance" and v.kind == "image"
+    assert "expected" in v.explanation and "got" in v.explanation
+    trace = load_trace(out)
+    mutant = list(replay(trace, open_driver("python:reference.mutants:RefusalChangesState")))
+    assert any(s.problem for s in mutant)  # the trace reproduces the failure
+    assert not any(s.problem for s in replay(trace, open_driver("reference")))
+
+
+def test_step_check_catches_a_mutant_whose_images_look_right() -> None:
+    """Copying to the wrong neighbour is found by the concrete rules before any read is wrong."""
+    v = campaign("python:reference.mutants:CopyToWrongNeighbour")
+    assert v.status == "nonconformance" and v.kind == "step"
+
+
+def test_refusals_must_name_the_reference_error_and_change_nothing() -> None:
+    driver = open_driver("reference")
+    s = Session(driver, Capabilities.from_hello(driver.request({"op": "hello"})))
+    s.send({"op": "create_volume", "volume": "A", "size": 4})
+    with pytest.raises(Nonconformance, match="refused with 'out_of_range'"):
+        s.send(
+            {"op": "write", "volume": "A", "block": 3, "data": ["x", "y"]},
+            expect_error="unknown_volume",
+        )
+    with pytest.raises(Nonconformance, match="accepted"):
+        s.send(
+            {"op": "write", "volume": "A", "block": 0, "data": ["x"]}, expect_error="out_of_range"
+        )
+
+
+# -- the exec driver ----------------------------------------------------------------------
+
+
+def _script(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "driver.py"
+    path.write_text(textwrap.dedent(body))
+    return f"exec:{PY} {path}"
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ("import sys\nsys.exit(3)\n", "crashed"),
+        ("import sys, time\nsys.stdin.readline()\ntime.sleep(30)\n", "timeout"),
+        ("import sys\nsys.stdin.readline()\nprint('hello there', flush=True)\n", "garbage"),
+        (
+            "import sys, json\nfor line in sys.stdin:\n"
+            "    r = json.loads(line)\n"
+            "    print(json.dumps({'ok': True, 'id': r['id'] + 1}), flush=True)\n",
+            "out_of_order",
+        ),
+    ],
+)
+def test_exec_driver_verdicts(tmp_path: Path, body: str, verdict: str) -> None:
+    driver = open_driver(_script(tmp_path, body), timeout=1.0)
+    with pytest.raises(DriverError) as err:
+        driver.request({"op": "hello"})
+    assert err.value.verdict == verdict
+    driver.close()
+
+
+def test_exec_driver_failure_mid_run_saves_the_trace(tmp_path: Path) -> None:
+    body = f"""
+        import json, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from reference import Engine
+        engine, n = Engine(), 0
+        for line in sys.stdin:
+            r = json.loads(line)
+            ident = r.pop("id")
+            n += 1
+            if n == 40:
+                raise SystemExit(9)
+            print(json.dumps({{**engine.handle(r), "id": ident}}), flush=True)
+    """
+    out = tmp_path / "so-far.json"
+    code = main(
+        [
+            "check",
+            "--driver",
+            _script(tmp_path, body),
+            "--examples",
+            "5",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--database",
+            str(tmp_path / "db"),
+        ]
+    )
+    assert code == 2
+    assert json.loads(out.read_text())["ops"]  # the trace so far
+
+
+def test_exec_driver_catches_a_mutant_through_a_subprocess(tmp_path: Path) -> None:
+    driver = f"exec:{PY} -m harness.cli serve --driver python:reference.mutants:NoPartialFill"
+    v = run_campaign(lambda: open_driver(driver), examples=300, steps=50, seed_value=1)
+    assert v.status == "nonconformance", v.problem
+
+
+def test_exec_driver_runs_the_example_driver() -> None:
+    v = campaign(f"exec:{PY} {ROOT / 'examples' / 'naive_driver.py'}", examples=30)
+    assert v.status == "conforms", (v.problem, v.explanation)
+    assert "internals" not in v.fired  # only what hello lists is generated
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_check_cli_exit_codes_and_reports(tmp_path: Path) -> None:
+    db = str(tmp_path / "db")
+    junit, report = tmp_path / "j.xml", tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "check",
+                "--examples",
+                "20",
+                "--seed",
+                "1",
+                "--database",
+                db,
+                "--junit",
+                str(junit),
+                "--json",
+                str(report),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(report.read_text())["status"] == "conforms"
+    assert "<testsuite" in junit.read_text()
+    code = main(
+        [
+            "check",
+            "--driver",
+            "python:reference.mutants:NoPartialFill",
+            "--examples",
+            "300",
+            "--seed",
+            "1",
+            "--database",
+            db,
+            "--out",
+            str(tmp_path / "f.json"),
+            "--junit",
+            str(junit),
+        ]
+    )
+    assert code == 1 and "<failure" in junit.read_text()
+    assert (
+        main(
+            [
+                "replay",
+                str(tmp_path / "f.json"),
+                "--driver",
+                "python:reference.mutants:NoPartialFill",
+            ]
+        )
+        == 1
+    )
+    assert main(["check", "--driver", "nonsense:thing"]) == 2
+    assert main(["check", "--examples", "0"]) == 2
+
+
+def test_pytest_plugin_gates_on_conformance(tmp_path: Path) -> None:
+    def run(driver: str, examples: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                PY,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--cascade-driver",
+                driver,
+                "--cascade-examples",
+                str(examples),
+                "--cascade-seed",
+                "1",
+                str(tmp_path),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    good = run("reference", 40)
+    assert good.returncode == 0, good.stdout
+    bad = run("python:reference.mutants:NoPartialFill", 300)
+    assert bad.returncode == 1 and "cascade_conformance" in bad.stdout
