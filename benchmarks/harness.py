@@ -26,8 +26,13 @@ from harness.drivers import open_driver  # noqa: E402
 def rate(step_check: bool, examples: int, steps: int, seed: int) -> tuple[float, int]:
     """Steps per second of one campaign, and its step count."""
     began = time.perf_counter()
-    v = run_campaign(lambda: open_driver("reference"), examples=examples, steps=steps,
-                     seed_value=seed, step_check=step_check)
+    v = run_campaign(
+        lambda: open_driver("reference"),
+        examples=examples,
+        steps=steps,
+        seed_value=seed,
+        step_check=step_check,
+    )
     assert v.status == "conforms", v.problem
     return v.steps / (time.perf_counter() - began), v.steps
 
@@ -45,11 +50,15 @@ def main() -> None:
         off, n_off = rate(False, args.examples, args.steps, seed)
         checked.append(on)
         unchecked.append(off)
-        print(f"round {seed}: {n_on} steps checked at {on:.0f}/s, "
-              f"{n_off} unchecked at {off:.0f}/s, ratio {on / off:.2f}")
+        print(
+            f"round {seed}: {n_on} steps checked at {on:.0f}/s, "
+            f"{n_off} unchecked at {off:.0f}/s, ratio {on / off:.2f}"
+        )
     on, off = statistics.median(checked), statistics.median(unchecked)
-    print(f"median: checked {on:.0f} steps/s, unchecked {off:.0f} steps/s, "
-          f"checked/unchecked = {on / off:.2f} (goal >= 0.50)")
+    print(
+        f"median: checked {on:.0f} steps/s, unchecked {off:.0f} steps/s, "
+        f"checked/unchecked = {on / off:.2f} (goal >= 0.50)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ def hunt(job: tuple[str, int, int, int]) -> tuple[str, int, bool, float, int, st
     name, seed, examples, steps = job
     driver = "reference" if name == "reference" else f"python:reference.mutants:{name}"
     began = time.perf_counter()
-    v = run_campaign(lambda: open_driver(driver), examples=examples, steps=steps,
-                     seed_value=seed)
+    v = run_campaign(lambda: open_driver(driver), examples=examples, steps=steps, seed_value=seed)
     took = time.perf_counter() - began
     length = len(v.trace["ops"]) if v.trace else 0
     return name, seed, v.status == "nonconformance", took, length, v.kind
@@ -50,8 +49,10 @@ def main() -> None:
     with get_context("fork").Pool(args.jobs) as pool:
         results = pool.map(hunt, jobs)
     print(f"budget: {args.examples} sequences x {args.steps} steps, seeds 0..{args.seeds - 1}")
-    print(f"{'implementation':<28} {'killed':>7} {'median s':>9} {'max s':>7} "
-          f"{'median ops':>10}  found by")
+    print(
+        f"{'implementation':<28} {'killed':>7} {'median s':>9} {'max s':>7} "
+        f"{'median ops':>10}  found by"
+    )
     base = statistics.median(r[3] for r in results if r[0] == "reference")
     for name in names:
         rows = [r for r in results if r[0] == name]
@@ -59,12 +60,16 @@ def main() -> None:
         times = [r[3] for r in found] or [r[3] for r in rows]
         ops = [r[4] for r in found] or [0]
         kinds = ",".join(sorted({r[5] for r in found})) or "-"
-        print(f"{name:<28} {len(found):>3}/{len(rows):<3} {statistics.median(times):>9.1f} "
-              f"{max(times):>7.1f} {statistics.median(ops):>10.0f}  {kinds}")
+        print(
+            f"{name:<28} {len(found):>3}/{len(rows):<3} {statistics.median(times):>9.1f} "
+            f"{max(times):>7.1f} {statistics.median(ops):>10.0f}  {kinds}"
+        )
     killed = sum(1 for r in results if r[2] and r[0] != "reference")
     total = sum(1 for r in results if r[0] != "reference")
-    print(f"kill rate {killed}/{total} = {killed / total:.0%}; a clean reference run of the "
-          f"same budget takes {base:.1f}s")
+    print(
+        f"kill rate {killed}/{total} = {killed / total:.0%}; a clean reference run of the "
+        f"same budget takes {base:.1f}s"
+    )
 
 
 if __name__ == "__main__":

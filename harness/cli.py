@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import check_cmd, prove_cmd, replay_cmd, serve_cmd
+from .commands import check_cmd, prove_cmd, replay_cmd, serve_cmd, show_cmd
 
-SUBCOMMANDS = [check_cmd, replay_cmd, prove_cmd, serve_cmd]
+SUBCOMMANDS = [check_cmd, replay_cmd, prove_cmd, serve_cmd, show_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -71,7 +71,7 @@ class Record:
         return self.driver
 
 
-class DriverBroke(BaseException):  # noqa: N818 (not an Exception: Hypothesis must not shrink it)
+class DriverBroke(BaseException):
     """The implementation crashed, hung or answered garbage: the campaign stops at once."""
 
     def __init__(self, error: DriverError) -> None:
