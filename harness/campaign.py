@@ -122,6 +122,7 @@ def run_campaign(
     save_to: str | Path | None = None,
     database: str | Path | None = None,
     shrink_seconds: int = 30,
+    on_example: Callable[[Record], None] | None = None,
 ) -> Verdict:
     """Run the state machine against an implementation until it fails or the budget is spent.
     Shrinking stops after `shrink_seconds` (Hypothesis's own limit is five minutes, too long
@@ -135,7 +136,7 @@ def run_campaign(
     caps = Capabilities.from_hello(hello)
     if policy not in caps.policies:
         policy = caps.policies[0]
-    record = Record(open_driver, caps, policy, step_check, driver=driver)
+    record = Record(open_driver, caps, policy, step_check, driver=driver, on_example=on_example)
     machine = machine_for(record)
     if seed_value is not None:
         machine = seed(seed_value)(machine)

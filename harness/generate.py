@@ -60,6 +60,7 @@ class Record:
     steps: int = 0
     broken: DriverError | None = None
     broken_log: list[dict[str, Any]] = field(default_factory=list)
+    on_example: Callable[[Record], None] | None = None  # progress reporting
 
     def fresh_driver(self) -> Driver:
         """The driver, reopened if a previous example broke it."""
@@ -162,6 +163,8 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
         )
         def setup(self, grain_size: int, size_grains: int, features: frozenset[str]) -> None:
             record.grain_size = grain_size
+            if record.on_example is not None:
+                record.on_example(record)
             self.features = features
             self.size = grain_size * size_grains
             self.session = Session(
@@ -343,6 +346,16 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
             if force:
                 op["force"] = True
             self.send("stop_group", op)
+
+        @precondition(lambda self: self.can("groups", "delete_group") and bool(self.groups))
+        @rule(data=st.data(), force=st.booleans())
+        def delete_group(self, data: st.DataObject, force: bool) -> None:
+            group = data.draw(_newest_first(self.groups))
+            op: dict[str, Any] = {"op": "delete_group", "group": group}
+            if force:
+                op["force"] = True
+            if self.send("delete_group", op).get("ok"):
+                self.groups.remove(group)
 
         # -- invalid operations: refused by name, changing nothing --------------------------
         @precondition(lambda self: self.can("invalid", "write") and bool(self.volumes))

@@ -69,20 +69,19 @@ def run(args: argparse.Namespace) -> int:
     with Progress(
         TextColumn("[bold]checking[/] {task.description}"),
         BarColumn(),
-        TextColumn("{task.completed} steps"),
+        TextColumn("{task.completed}/{task.total} sequences, {task.fields[steps]} steps"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task(escape(args.driver), total=None)
+        task = progress.add_task(escape(args.driver), total=args.examples, steps=0)
 
-        def opener() -> Any:
-            progress.advance(task)
-            return open_driver(args.driver, args.timeout)
+        def tick(record: Any) -> None:
+            progress.update(task, advance=1, steps=record.steps)
 
         try:
             verdict = run_campaign(
-                opener,
+                lambda: open_driver(args.driver, args.timeout),
                 examples=args.examples,
                 steps=args.steps,
                 seed_value=seed,
@@ -91,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 save_to=args.out,
                 database=args.database,
                 shrink_seconds=args.shrink_seconds,
+                on_example=tick,
             )
         except DriverError as err:
             console.print(f"[red]driver error:[/red] {escape(str(err))}")

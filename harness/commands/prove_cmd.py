@@ -55,6 +55,11 @@ def add_parser(sub: Any) -> None:
         metavar="DIR",
         help="save each control's counterexample as a replayable trace file",
     )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print each control's counterexample trace, one operation per line",
+    )
     p.set_defaults(func=run)
 
 
@@ -104,6 +109,13 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         if not r.ok:
             console.print(f"[red]{escape(r.name)}[/red]: {escape(r.detail)}")
+        elif r.role == "control" and r.trace:
+            # the control's counterexample, as operations of the vocabulary
+            words = r.detail.splitlines()[-1] if r.detail else ""
+            console.print(f"[bold]{escape(r.name)}[/bold]: {escape(words)}")
+            if args.verbose:
+                for op in r.trace["ops"]:
+                    console.print("    " + escape(json.dumps(op)))
     console.print(
         f"{'[green]all obligations proved, every control caught' if ok else '[red]FAILED'}"
         f"[/] in {total:.1f}s"
