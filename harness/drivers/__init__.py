@@ -7,7 +7,10 @@ from .inprocess import PythonDriver
 from .subprocess_driver import ExecDriver
 
 REFERENCE = "python:reference.engine:Engine"
-ALIASES = {"reference": REFERENCE}
+ALIASES = {
+    "reference": REFERENCE,
+    "qemu-offline": "python:harness.drivers.qemu_offline:QemuOffline",  # qcow2 chains
+}
 
 
 def open_driver(spec: str, timeout: float = 10.0) -> Driver:

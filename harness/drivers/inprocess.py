@@ -18,7 +18,10 @@ class PythonDriver(Driver):
             factory = getattr(importlib.import_module(module), cls)
         except (ImportError, AttributeError) as err:
             raise DriverError("unavailable", f"cannot load {module}:{cls}: {err}") from None
-        self.impl = factory()
+        try:
+            self.impl = factory()
+        except Exception as err:  # e.g. a real engine whose programs are not installed
+            raise DriverError("unavailable", f"{module}:{cls}: {err}") from None
 
     def request(self, op: dict[str, Any]) -> dict[str, Any]:
         """Call the implementation with a private copy of the request, as a wire would."""
@@ -29,3 +32,9 @@ class PythonDriver(Driver):
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise DriverError("garbage", f"answer is not an object with 'ok': {answer!r:.200}")
         return json.loads(json.dumps(answer))
+
+    def close(self) -> None:
+        """Let the implementation release its processes and files, if it holds any."""
+        closer = getattr(self.impl, "close", None)
+        if callable(closer):
+            closer()
