@@ -14,87 +14,44 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import z3
 
-from model.logic import BlockPatch, Data, GrainArray, Patch, and_, implies, not_, or_
+from model.logic import Data, Patch, and_, implies, not_, or_
 from model.rules import Spec
-from model.shape import Shape
 from model.state import State
 
-from .shapes import _prune, empty
-from .steps import Step, apply, enabled, precondition, with_map
+from .shapes import empty
+from .steps import (
+    Step,
+    apply,
+    empty_state,
+    enabled,
+    fresh_bitmaps,
+    precondition,
+    pruned,
+)
+from .traces import GRAINS, Counterexample, DataChoice, Run, concretize
 
-GRAINS = 2
-GRAIN_SIZE = 2
 GrainBV = z3.BitVecSort(1)
-
-
-@dataclass(frozen=True)
-class DataChoice:
-    """One data step Z3 may choose."""
-
-    step: Step
-
-
-@dataclass
-class Run:
-    """A symbolic run along one structural path: the states and what Z3 may choose."""
-
-    states: list[State] = field(default_factory=list)
-    events: list[tuple[str, Any]] = field(default_factory=list)  # ("struct", Step) | ("data", i)
-    choices: list[tuple[Any, Any, Any, Any, list[DataChoice]]] = field(default_factory=list)
-    bad: list[Any] = field(default_factory=list)
 
 
 def _grains() -> list[Any]:
     return [z3.BitVecVal(i, 1) for i in range(GRAINS)]
 
 
-def empty_state(shape: Shape) -> State:
-    """Every volume empty: the blank Data value everywhere, images equal to contents."""
-    blank = z3.K(GrainBV, z3.Const("blank", Data))
-    return State(
-        shape=shape,
-        phys=dict.fromkeys(shape.volumes, blank),
-        split={},
-        diff={},
-        ref=dict.fromkeys(shape.volumes, blank),
-    )
-
-
-def _fresh_bitmaps(st: State, step: Step) -> State:
-    """A start of a new map gets bitmaps (all clear; an incremental one records everything)."""
-    shape = with_map(st.shape, step)
-    split, diff = dict(st.split), dict(st.diff)
-    if step.target not in split or st.shape.map_of(step.target) != shape.map_of(step.target):
-        split[step.target] = z3.K(GrainBV, z3.BoolVal(False))
-        if step.incremental:
-            diff[step.target] = z3.K(GrainBV, z3.BoolVal(True))
-        else:
-            diff.pop(step.target, None)
-    return st.evolve(shape=shape, split=split, diff=diff)
+def _symbolic_const(value: bool) -> Any:
+    return z3.K(GrainBV, z3.BoolVal(value))
 
 
 def _structural(spec: Spec, st: State, step: Step) -> tuple[State, Any]:
     """A structural step and its precondition at every grain."""
     if step.kind == "start":
-        st = _fresh_bitmaps(st, step)
+        st = fresh_bitmaps(st, step, _symbolic_const)
     pre = precondition(spec, st, step, _grains())
-    return _pruned(apply(spec, st, step)), pre
-
-
-def _pruned(st: State) -> State:
-    """Forget maps that no longer shape anything, with their bitmaps."""
-    shape = _prune(st.shape)
-    keep = {t for t, _ in shape.maps}
-    return st.evolve(
-        shape=shape,
-        split={t: a for t, a in st.split.items() if t in keep},
-        diff={t: a for t, a in st.diff.items() if t in keep},
-    )
+    return pruned(apply(spec, st, step)), pre
 
 
 def _data_steps(spec: Spec, st: State, lost: frozenset[str]) -> list[DataChoice]:
@@ -166,7 +123,7 @@ def _events(path: Sequence[Step], m: int) -> list[tuple[str, Any]]:
 
 def symbolic_run(spec: Spec, n: int, path: Sequence[Step], m: int) -> tuple[Run, list[Any]]:
     """The run along a structural path, with its constraints."""
-    st = empty_state(empty(n).shape)
+    st = empty_state(empty(n).shape, z3.K(GrainBV, z3.Const("blank", Data)))
     run = Run(states=[st])
     constraints: list[Any] = []
     for kind, step in _events(path, m):
@@ -182,173 +139,6 @@ def symbolic_run(spec: Spec, n: int, path: Sequence[Step], m: int) -> tuple[Run,
         run.states.append(st)
         run.bad.append(wrong_reads(spec, st))
     return run, constraints
-
-
-# -- turning a model into a trace ---------------------------------------------------------
-
-
-@dataclass
-class Counterexample:
-    """A failing run as vocabulary operations, confirmed by running the rules concretely."""
-
-    ops: list[dict[str, Any]]
-    steps: list[str]
-    volume: str
-    grain: int
-    expected: tuple[str, ...]
-    got: tuple[str, ...]
-    policy: str
-
-    def trace(self) -> dict[str, Any]:
-        """The trace file (format cascadecheck/trace-1)."""
-        return {
-            "format": "cascadecheck/trace-1",
-            "grain_size": GRAIN_SIZE,
-            "policy": self.policy,
-            "ops": self.ops,
-        }
-
-    def explain(self) -> str:
-        """In words."""
-        return (
-            f"after {' ; '.join(self.steps)}: {self.volume} grain {self.grain} reads "
-            f"{list(self.got)} but its point-in-time image is {list(self.expected)}"
-        )
-
-
-def _concrete_state(n: int) -> State:
-    shape = empty(n).shape
-    blank = GrainArray({}, default=("", ""))
-    return State(
-        shape=shape,
-        phys=dict.fromkeys(shape.volumes, blank),
-        split={},
-        diff={},
-        ref=dict.fromkeys(shape.volumes, blank),
-    )
-
-
-def _concrete_start(st: State, step: Step) -> State:
-    shape = with_map(st.shape, step)
-    split, diff = dict(st.split), dict(st.diff)
-    if step.target not in split or st.shape.map_of(step.target) != shape.map_of(step.target):
-        split[step.target] = GrainArray({}, default=False)
-        diff.pop(step.target, None)
-        if step.incremental:
-            diff[step.target] = GrainArray({}, default=True)
-    return st.evolve(shape=shape, split=split, diff=diff)
-
-
-class _Vocabulary:
-    """Emits operations for steps, keeping map names."""
-
-    def __init__(self, spec: Spec, n: int) -> None:
-        self.spec = spec
-        self.ops: list[dict[str, Any]] = [
-            {"op": "create_volume", "volume": f"V{i}", "size": GRAINS * GRAIN_SIZE}
-            for i in range(n)
-        ]
-        self.names: dict[str, tuple[str, tuple]] = {}
-        self.count = 0
-
-    def map_name(self, target: str) -> str:
-        return self.names[target][0]
-
-    def start(self, shape: Shape, step: Step) -> None:
-        key = (step.source, step.map_type, step.incremental)
-        known = self.names.get(step.target)
-        if known is None or known[1] != key:
-            if known is not None:
-                self.ops.append({"op": "delete_map", "map": known[0], "force": True})
-            self.count += 1
-            name = f"m{self.count}"
-            self.names[step.target] = (name, key)
-            self.ops.append(
-                {
-                    "op": "create_map",
-                    "map": name,
-                    "source": step.source,
-                    "target": step.target,
-                    "type": step.map_type,
-                    "copy_rate": 0 if step.map_type == "snapshot" else 50,
-                    "incremental": step.incremental,
-                }
-            )
-        op: dict[str, Any] = {"op": "start", "map": self.map_name(step.target)}
-        if self.spec.needs_restore(shape, step.target):
-            op["restore"] = True
-        self.ops.append(op)
-
-    def other(self, step: Step) -> None:
-        name = self.names[step.target][0] if step.target in self.names else None
-        table = {
-            "stop": {"op": "stop", "map": name},
-            "force": {"op": "stop", "map": name, "force": True},
-            "split": {"op": "stop", "map": name, "split": True},
-            "prepare": {"op": "prepare", "map": name},
-            "revive": {"op": "delete_map", "map": name, "force": True},
-            "copy": {"op": "copy", "map": name, "grains": 1},
-            "clean": {"op": "copy", "map": name, "grains": 1},
-        }
-        if step.kind in table:
-            self.ops.append(table[step.kind])
-
-
-def concretize(spec: Spec, n: int, run: Run, model: z3.ModelRef) -> Counterexample | None:
-    """Replay the model's choices concretely and find the first wrong read."""
-    vocab = _Vocabulary(spec, n)
-    st = _concrete_state(n)
-    words: list[str] = []
-    for number, (kind, item) in enumerate(run.events, start=1):
-        if kind == "struct":
-            step: Step = item
-            if step.kind == "start":
-                vocab.start(st.shape, step)
-                st = _concrete_start(st, step)
-            else:
-                vocab.other(step)
-            st = _pruned(apply(spec, st, step))
-            words.append(step.label())
-        else:
-            sel, x, _, _, choices = run.choices[item]
-            pick = model.eval(sel, model_completion=True).as_long()
-            if pick == 0:
-                continue
-            step = choices[pick - 1].step
-            grain = model.eval(x, model_completion=True).as_long()
-            if step.kind == "write":
-                token = f"w{number}"
-                payload: Any = (token, token) if step.whole else BlockPatch(((0, token),))
-                vocab.ops.append(
-                    {
-                        "op": "write",
-                        "volume": step.target,
-                        "block": grain * GRAIN_SIZE,
-                        "data": [token] * (GRAIN_SIZE if step.whole else 1),
-                    }
-                )
-            else:
-                payload = None
-                vocab.other(step)
-            st = apply(spec, st, step, grain, payload)
-            words.append(f"{step.label()} grain {grain}")
-        for v in sorted(st.ref):
-            for g in range(GRAINS):
-                got, want = spec.image(st, v, g), st.ref[v][g]
-                if got != want:
-                    vocab.ops.append(
-                        {
-                            "op": "read",
-                            "volume": v,
-                            "block": g * GRAIN_SIZE,
-                            "count": GRAIN_SIZE,
-                            "expect": {"data": list(want)},
-                        }
-                    )
-                    return Counterexample(
-                        vocab.ops, words, v, g, tuple(want), tuple(got), spec.policy
-                    )
-    return None
 
 
 # -- the search ----------------------------------------------------------------------------
@@ -425,34 +215,3 @@ def bmc(spec: Spec, n: int, depth: int, m: int, stop_at_first: bool = True) -> B
             if stop_at_first:
                 return result
     return BmcResult(paths, time.perf_counter() - began)
-
-
-def plain_trace(spec: Spec, n: int, steps: Sequence[Step]) -> dict[str, Any]:
-    """Vocabulary operations for a sequence of steps (data steps at grain 0), without reads:
-    for claims about copies rather than images (type separation, bounded work, cleaning)."""
-    vocab = _Vocabulary(spec, n)
-    st = _concrete_state(n)
-    for number, step in enumerate(steps, start=1):
-        if step.kind == "start":
-            vocab.start(st.shape, step)
-            st = _concrete_start(st, step)
-        elif step.kind == "write":
-            token = f"w{number}"
-            vocab.ops.append(
-                {
-                    "op": "write",
-                    "volume": step.target,
-                    "block": 0,
-                    "data": [token] * (GRAIN_SIZE if step.whole else 1),
-                }
-            )
-        else:
-            vocab.other(step)
-        if not step.data:
-            st = _pruned(apply(spec, st, step))
-    return {
-        "format": "cascadecheck/trace-1",
-        "grain_size": GRAIN_SIZE,
-        "policy": spec.policy,
-        "ops": vocab.ops,
-    }

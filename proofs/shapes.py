@@ -18,7 +18,7 @@ from model.rules import Spec
 from model.shape import Chain, Shape
 from model.state import State
 
-from .steps import Step, apply, enabled, with_map
+from .steps import Step, apply, enabled, prune_shape, with_map
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,12 @@ def _dummy(sit: Situation) -> State:
     )
 
 
-def _prune(shape: Shape) -> Shape:
-    """Forget maps that no longer shape anything: inactive, non-incremental ones."""
-    active = set(shape.active())
-    return replace(shape, maps=tuple((t, m) for t, m in shape.maps if t in active or m.incremental))
-
-
 def after(spec: Spec, sit: Situation, step: Step) -> Situation:
     """The situation a structural step leads to."""
     shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
     st = apply(spec, _dummy(Situation(shape, sit.lost)), step)
     lost = frozenset(v for v in shape.volumes if v not in st.ref)
-    return Situation(_prune(st.shape), lost, (*sit.path, step), sit.family)
+    return Situation(prune_shape(st.shape), lost, (*sit.path, step), sit.family)
 
 
 def _rename(sit: Situation, names: dict[str, str]) -> str:

@@ -10,8 +10,8 @@ preconditions over the grains a proof looks at; structural ones decide whether t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from model.logic import all_of, implies, select
@@ -148,3 +148,47 @@ def precondition(spec: Spec, st: State, step: Step, grains: Sequence[Any]) -> An
     if step.kind == "force":
         return implies(step.complete, all_of(held)) if step.complete else True
     return True
+
+
+# -- states along a run (shared by the bounded search and the concrete replay) -------------
+
+
+def prune_shape(shape: Shape) -> Shape:
+    """Forget maps that no longer shape anything: inactive, non-incremental ones."""
+    active = set(shape.active())
+    return replace(shape, maps=tuple((t, m) for t, m in shape.maps if t in active or m.incremental))
+
+
+def pruned(st: State) -> State:
+    """The state with its shape pruned, and the bitmaps of forgotten maps dropped."""
+    shape = prune_shape(st.shape)
+    keep = {t for t, _ in shape.maps}
+    return st.evolve(
+        shape=shape,
+        split={t: a for t, a in st.split.items() if t in keep},
+        diff={t: a for t, a in st.diff.items() if t in keep},
+    )
+
+
+def empty_state(shape: Shape, blank: Any) -> State:
+    """Every volume holds `blank` everywhere, and every image equals its contents."""
+    return State(
+        shape=shape,
+        phys=dict.fromkeys(shape.volumes, blank),
+        split={},
+        diff={},
+        ref=dict.fromkeys(shape.volumes, blank),
+    )
+
+
+def fresh_bitmaps(st: State, step: Step, const: Callable[[bool], Any]) -> State:
+    """A start of a new map gets bitmaps (all clear; an incremental one records everything);
+    `const(value)` makes an array over the grains (a Z3 constant array, or a concrete one)."""
+    shape = with_map(st.shape, step)
+    split, diff = dict(st.split), dict(st.diff)
+    if step.target not in split or st.shape.map_of(step.target) != shape.map_of(step.target):
+        split[step.target] = const(False)
+        diff.pop(step.target, None)
+        if step.incremental:
+            diff[step.target] = const(True)
+    return st.evolve(shape=shape, split=split, diff=diff)

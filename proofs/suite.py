@@ -17,11 +17,12 @@ from typing import Any
 from model.machine import TRANSITIONS
 from model.rules import Spec
 
-from .bmc import bmc, check_path, plain_trace
+from .bmc import bmc, check_path
 from .controls import CONTROLS, Control
 from .machine import check_machine, without
 from .obligations import STEP_OBLIGATIONS, Outcome, check_init, check_steps
 from .shapes import Situation, family_situations, reachable
+from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
 
 
