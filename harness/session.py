@@ -109,6 +109,7 @@ class Session:
             if check and self.internals and op["op"] in ("write", "start", "copy")
             else None
         )
+        promised = self._dependents(op) if check else None
         answer = self.driver.request(op)
         self.log.append({"request": op, "answer": answer})
         self.copies_made += len(answer.get("copies", []))
@@ -133,11 +134,49 @@ class Session:
             self._note_map(op)
         if not check:
             return answer
+        old_states = dict(self.states)
         self._follow_states(answer)
+        if promised is not None and answer.get("ok"):
+            self._check_dependents(op["map"], promised, old_states, answer)
         if before is not None and answer.get("ok"):
             self._check_step(before, op, answer)
         self.check_images()
         return answer
+
+    # -- dependents ------------------------------------------------------------------------
+    def _dependents(self, op: dict[str, Any]) -> set[str] | None:
+        """Before a forced stop: the maps the implementation says it will stop too."""
+        if not (
+            op["op"] == "stop"
+            and op.get("force")
+            and "dependents" in self.caps.ops
+            and "states" in self.caps.exposes
+        ):
+            return None
+        a = self.driver.request({"op": "dependents", "map": op.get("map")})
+        return set(a["maps"]) if a.get("ok") else None
+
+    def _check_dependents(
+        self, name: str, promised: set[str], old: dict[str, str], answer: dict[str, Any]
+    ) -> None:
+        """A forced stop stops exactly the maps `dependents` listed just before (the product's
+        lsfcmapdependentmaps contract), and no other. A map that was already stopping and
+        merely finished cleaning is not one of them: with events, the cause says so; without,
+        only maps that were not stopping count."""
+        if "events" in answer:
+            stopped = {e["map"] for e in answer["events"] if e["cause"] == "dependent"}
+        else:
+            stopped = {
+                n
+                for n, s in self.states.items()
+                if n != name and s == "stopped" and old.get(n) not in ("stopped", "stopping")
+            }
+        if stopped != promised:
+            raise Nonconformance(
+                "dependents",
+                f"forced stop of {name}: dependents listed {sorted(promised)}, but the stop "
+                f"stopped {sorted(stopped)} with it",
+            )
 
     def _note_map(self, op: dict[str, Any]) -> None:
         if op["op"] == "create_map" and "internals" in self.caps.exposes:

@@ -163,3 +163,13 @@ MUTANTS: dict[str, type[Engine]] = {
         RefusalChangesState,
     )
 }
+
+
+class DependentsUnderReported(Engine):
+    """`dependents` lists only the maps reading directly through the map, not the closure a
+    forced stop really stops (checked by the harness's dependents check, not hunted by the
+    campaign test)."""
+
+    def dependents(self, name: str) -> list[str]:
+        m = self.map(name)
+        return sorted(self.direct_dependents(m)) if self.active(m) else []

@@ -262,3 +262,30 @@ def test_pytest_plugin_gates_on_conformance(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stdout
     bad = run("python:reference.mutants:NoPartialFill", 300)
     assert bad.returncode == 1 and "cascade_conformance" in bad.stdout
+
+
+def test_forced_stop_must_stop_exactly_the_listed_dependents() -> None:
+    """S -> T3 -> T2 -> T1 with T3 and T2 holding grains T1 reads: a forced stop of T3 stops T2
+    and T1. A mutant that lists only the direct dependent is caught."""
+    script = [{"op": "create_volume", "volume": v, "size": 4} for v in ("S", "T1", "T2", "T3")] + [
+        {"op": "create_map", "map": "m1", "source": "S", "target": "T1", "type": "snapshot"},
+        {"op": "start", "map": "m1"},
+        {"op": "write", "volume": "S", "block": 0, "data": ["a", "a"]},
+        {"op": "create_map", "map": "m2", "source": "S", "target": "T2", "type": "snapshot"},
+        {"op": "start", "map": "m2"},
+        {"op": "write", "volume": "S", "block": 2, "data": ["b", "b"]},
+        {"op": "create_map", "map": "m3", "source": "S", "target": "T3", "type": "snapshot"},
+        {"op": "start", "map": "m3"},
+        {"op": "write", "volume": "S", "block": 0, "data": ["c", "c"]},
+        {"op": "stop", "map": "m3", "force": True},
+    ]
+
+    def run(driver: str) -> None:
+        d = open_driver(driver)
+        s = Session(d, Capabilities.from_hello(d.request({"op": "hello"})))
+        for op in script:
+            s.send(op)
+
+    run("reference")
+    with pytest.raises(Nonconformance, match="dependents listed"):
+        run("python:reference.mutants:DependentsUnderReported")
