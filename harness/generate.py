@@ -28,6 +28,7 @@ RATES = (0, 10, 50, 100, 150)
 MAX_VOLUMES = 6
 MAX_MAPS = 10
 FEATURES = (
+    "incremental",
     "volumes",
     "maps",
     "start",
@@ -416,9 +417,14 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
             )
         )
         @rule(
-            data=st.data(), kind=st.sampled_from(["snapshot", "clone"]), rate=st.sampled_from(RATES)
+            data=st.data(),
+            kind=st.sampled_from(["snapshot", "clone"]),
+            rate=st.sampled_from(RATES),
+            incremental=st.booleans(),
         )
-        def start_new_map(self, data: st.DataObject, kind: str, rate: int) -> None:
+        def start_new_map(
+            self, data: st.DataObject, kind: str, rate: int, incremental: bool
+        ) -> None:
             sources = [
                 v
                 for v in self.volumes
@@ -443,6 +449,10 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
                 "type": kind,
                 "copy_rate": 0 if kind == "snapshot" else max(rate, 10),
             }
+            if incremental and kind == "clone" and "incremental" not in self.features:
+                pass  # swarm: incremental clones only in sequences that have them
+            elif incremental and kind == "clone":
+                op["incremental"] = True
             if self.send("create_map", op).get("ok"):
                 self.maps.append(name)
                 self.targets[name] = target
