@@ -106,7 +106,7 @@ class StepCheck:
             b = block + i
             by_grain.setdefault(b // grain_size, []).append((b % grain_size, token))
         st, predicted = before, Counter[tuple[str, int, str, str]]()
-        bound = before.shape.positions_count(volume) + 1
+        bound = len(before.shape.write_reach(volume))
         for grain, blocks in by_grain.items():
             width = len(st.phys[volume][grain])
             whole = len(blocks) == width
@@ -124,7 +124,7 @@ class StepCheck:
             if count > bound:
                 return (
                     f"write to {volume} grain {grain} made {count} grain copies; the proved "
-                    f"bound is positions({volume}) + 1 = {bound}"
+                    f"bound (positions a write can reach) is {bound}"
                 )
         if predicted != reported:
             self.predicted = _as_answer(predicted)

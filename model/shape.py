@@ -118,6 +118,27 @@ class Shape:
         """How many positions a volume has (the bound on a write's downstream copies)."""
         return len(self.nodes_of(volume))
 
+    def write_reach(self, volume: str) -> set[Node]:
+        """The target positions a host write to the volume may copy into (the cost bound):
+        every direct reader of its positions except image heads (copy-on-write), its own
+        position (fill), and, after a restore, every reader of a frozen head of a volume in
+        the set (the preservation copies); at most one copy lands in each."""
+        own = self.position(volume)
+        reach: set[Node] = {own} if own else set()
+        for node in self.nodes_of(volume):
+            if not (node[1] == 0 and self.chains[node[0]].head_mode == IMAGE):
+                reach.update(self.readers(node))
+        todo = list(reach)
+        while todo:
+            target = self.volume_at(todo.pop())
+            for head in self.heads_of(target):
+                if self.is_frozen(head):
+                    for reader in self.readers(head):
+                        if reader not in reach:
+                            reach.add(reader)
+                            todo.append(reader)
+        return reach
+
     def has_readers(self, volume: str) -> bool:
         """Some target reads through a position of the volume."""
         return any(self.readers(n) for n in self.nodes_of(volume))

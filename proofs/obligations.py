@@ -184,8 +184,10 @@ def type_separation(
 def bounded_work(
     spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
 ) -> Query:
-    """A host write makes at most one copy per cascade position of the volume, plus one fill."""
-    bound = pre.shape.positions_count(step.target) + 1
+    """A host write makes at most one copy into each position it can reach: one per direct
+    reader of the volume's positions plus one fill (positions(V) + 1), plus after a restore one
+    per reader of a frozen head it copies into — never one per target of a long cascade."""
+    bound = len(pre.shape.write_reach(step.target))
     moves = z3.Sum([z3.If(c.condition, 1, 0) for c in post.copies] or [z3.IntVal(0)])
     return Query(True, moves <= bound)
 
@@ -252,7 +254,11 @@ STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
         "no grain copy moves data from a position of the other type",
     ),
     StepObligation(
-        "bounded-work", WRITE, bounded_work, "a host write copies at most positions(V) + 1 grains"
+        "bounded-work",
+        WRITE,
+        bounded_work,
+        "a host write copies at most once per position it reaches "
+        "(positions(V) + 1 without restores)",
     ),
     StepObligation(
         "cleaning-minimal",

@@ -138,3 +138,18 @@ def test_prove_cli_exits_1_when_a_control_passes(monkeypatch: pytest.MonkeyPatch
 def test_control_names_are_unique() -> None:
     names = [c.name for c in CONTROLS]
     assert len(names) == len(set(names))
+
+
+def test_write_reach_is_positions_plus_one_without_restores() -> None:
+    """The bound the proofs use is the seed's 'one copy per position plus a fill' wherever no
+    restore has frozen a head, whatever the number of targets; restores add their readers."""
+    spec = Spec()
+    for k in (1, 4, 8):
+        for sit in chain_families(spec, k):
+            shape = sit.shape
+            frozen = any(shape.is_frozen(h) for v in shape.volumes for h in shape.heads_of(v))
+            for v in shape.volumes:
+                reach = len(shape.write_reach(v))
+                if not frozen:
+                    assert reach <= shape.positions_count(v) + 1, (sit.family, v)
+                assert reach <= shape.positions_count(v) + 1 + (k if frozen else 0)
