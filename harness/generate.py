@@ -81,6 +81,11 @@ class DriverBroke(BaseException):
         self.error = error
 
 
+def _with_flags(op: dict[str, Any], **flags: bool) -> dict[str, Any]:
+    """The operation with each flag that is set (unset flags are left out, as a user would)."""
+    return {**op, **{k: True for k, on in flags.items() if on}}
+
+
 def _newest_first(items: list[str]) -> st.SearchStrategy[str]:
     return st.sampled_from(list(reversed(items)))
 
@@ -258,10 +263,7 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
         @rule(data=st.data(), restore=st.booleans())
         def start(self, data: st.DataObject, restore: bool) -> None:
             m = data.draw(_newest_first(self.maps), label="map")
-            op: dict[str, Any] = {"op": "start", "map": m}
-            if restore:
-                op["restore"] = True
-            self.send("start", op)
+            self.send("start", _with_flags({"op": "start", "map": m}, restore=restore))
 
         @precondition(lambda self: self.can("prepare", "prepare") and bool(self.maps))
         @rule(data=st.data())
@@ -271,18 +273,14 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: self.can("stop", "stop") and bool(self.maps))
         @rule(data=st.data(), how=st.sampled_from(["plain", "force", "split"]))
         def stop(self, data: st.DataObject, how: str) -> None:
-            op: dict[str, Any] = {"op": "stop", "map": data.draw(_newest_first(self.maps))}
-            if how != "plain":
-                op[how] = True
-            self.send(f"stop_{how}", op)
+            op = {"op": "stop", "map": data.draw(_newest_first(self.maps))}
+            self.send(f"stop_{how}", _with_flags(op, force=how == "force", split=how == "split"))
 
         @precondition(lambda self: self.can("delete", "delete_map") and bool(self.maps))
         @rule(data=st.data(), force=st.booleans())
         def delete_map(self, data: st.DataObject, force: bool) -> None:
             m = data.draw(_newest_first(self.maps), label="map")
-            op: dict[str, Any] = {"op": "delete_map", "map": m}
-            if force:
-                op["force"] = True
+            op = _with_flags({"op": "delete_map", "map": m}, force=force)
             if self.send("delete_map", op).get("ok"):
                 self.maps.remove(m)
                 self.targets.pop(m, None)
@@ -329,32 +327,22 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: self.can("groups", "start_group") and bool(self.groups))
         @rule(data=st.data(), restore=st.booleans())
         def start_group(self, data: st.DataObject, restore: bool) -> None:
-            op: dict[str, Any] = {
-                "op": "start_group",
-                "group": data.draw(_newest_first(self.groups)),
-            }
-            if restore:
-                op["restore"] = True
-            self.send("start_group", op)
+            group = data.draw(_newest_first(self.groups))
+            self.send(
+                "start_group", _with_flags({"op": "start_group", "group": group}, restore=restore)
+            )
 
         @precondition(lambda self: self.can("groups", "stop_group") and bool(self.groups))
         @rule(data=st.data(), force=st.booleans())
         def stop_group(self, data: st.DataObject, force: bool) -> None:
-            op: dict[str, Any] = {
-                "op": "stop_group",
-                "group": data.draw(_newest_first(self.groups)),
-            }
-            if force:
-                op["force"] = True
-            self.send("stop_group", op)
+            group = data.draw(_newest_first(self.groups))
+            self.send("stop_group", _with_flags({"op": "stop_group", "group": group}, force=force))
 
         @precondition(lambda self: self.can("groups", "delete_group") and bool(self.groups))
         @rule(data=st.data(), force=st.booleans())
         def delete_group(self, data: st.DataObject, force: bool) -> None:
             group = data.draw(_newest_first(self.groups))
-            op: dict[str, Any] = {"op": "delete_group", "group": group}
-            if force:
-                op["force"] = True
+            op = _with_flags({"op": "delete_group", "group": group}, force=force)
             if self.send("delete_group", op).get("ok"):
                 self.groups.remove(group)
 

@@ -9,6 +9,7 @@ source to the target. Snapshot targets are drawn as dashed boxes (thin), clones 
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import graphviz
@@ -156,6 +157,4 @@ def html_report(title: str, snaps: list[Snapshot], summary: str = "") -> str:
 
 
 def _request(request: dict[str, Any]) -> str:
-    import json
-
     return json.dumps({k: v for k, v in request.items() if k != "expect"})

@@ -183,15 +183,7 @@ class Session:
             a = self.driver.request({"op": "status", "map": op["map"]})
             if a.get("ok"):
                 self._orders += 1
-                self.defs[op["map"]] = MapDef(
-                    op["map"],
-                    a["source"],
-                    a["target"],
-                    a["type"],
-                    bool(a.get("incremental")),
-                    a["copy_rate"],
-                    self._orders,
-                )
+                self.defs[op["map"]] = MapDef.from_status(op["map"], a, self._orders)
         elif op["op"] == "delete_map":
             self.defs.pop(op["map"], None)
         elif op["op"] == "reset":

@@ -33,6 +33,19 @@ class MapDef:
     copy_rate: int
     order: int
 
+    @classmethod
+    def from_status(cls, name: str, status: dict[str, Any], order: int) -> MapDef:
+        """A map as a `status` answer describes it."""
+        return cls(
+            name,
+            status["source"],
+            status["target"],
+            status["type"],
+            bool(status.get("incremental")),
+            status["copy_rate"],
+            order,
+        )
+
 
 def build_state(
     internals: dict[str, Any],

@@ -77,9 +77,7 @@ def _observe(driver: Driver, spec: Spec, snap: Snapshot) -> None:
         snap.maps[name] = MapView(
             name, a["source"], a["target"], a["type"], a["state"], a["progress"]
         )
-        defs[name] = MapDef(
-            name, a["source"], a["target"], a["type"], bool(a["incremental"]), a["copy_rate"], order
-        )
+        defs[name] = MapDef.from_status(name, a, order)
         states[name] = a["state"]
     st = build_state(internals, defs, states)
     for volume in st.shape.volumes:

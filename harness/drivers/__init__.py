@@ -9,7 +9,13 @@ from .subprocess_driver import ExecDriver
 REFERENCE = "python:reference.engine:Engine"
 ALIASES = {
     "reference": REFERENCE,
-    "qemu-offline": "python:harness.drivers.qemu_offline:QemuOffline",  # qcow2 chains
+    # real engines (docs/engines.md)
+    "qemu-offline": "python:harness.drivers.qemu_offline:QemuOffline",  # qcow2 chains, offline
+    "qemu-live": "python:harness.drivers.qemu_live:QemuLive",  # qemu-storage-daemon, QMP, NBD
+    "qemu-cbw": "python:harness.drivers.qemu_cbw:QemuCbw",  # the copy-before-write filter
+    "nbdkit-cow": "python:harness.drivers.nbdkit_cow:NbdkitCow",  # nbdkit's cow filter
+    "reflink-btrfs": "python:harness.drivers.reflink:ReflinkBtrfs",  # FICLONE on btrfs
+    "reflink-xfs": "python:harness.drivers.reflink:ReflinkXfs",  # FICLONE on XFS
 }
 
 
