@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from .drivers import Driver, DriverError
-from .session import Capabilities, Session
+from .session import Capabilities, Nonconformance, Session
 
 RATES = (0, 10, 50, 100, 150)
 MAX_VOLUMES = 6
@@ -177,12 +177,21 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
                 record.fresh_driver(), record.caps, grain_size, record.policy, record.step_check
             )
             for _ in range(2):
-                self.create_volume_named(f"V{next(self.names)}", self.size)
+                name = f"V{next(self.names)}"
+                a = self.create_volume_named(name, self.size)
+                if not a.get("ok"):  # with no volumes no rule could run: say why, plainly
+                    raise Nonconformance(
+                        "refused",
+                        f"create_volume {name} of {self.size} blocks was refused "
+                        f"({a.get('error')}: {a.get('message')}); the specification accepts it",
+                        expect={"ok": True},
+                    )
 
-        def create_volume_named(self, name: str, size: int) -> None:
+        def create_volume_named(self, name: str, size: int) -> dict[str, Any]:
             a = self.send("create_volume", {"op": "create_volume", "volume": name, "size": size})
             if a.get("ok") and size == self.size:
                 self.volumes.append(name)
+            return a
 
         def pick_target(self, data: st.DataObject, source: str) -> str:
             """A volume that is not yet a target, usually (sometimes any: a refusal)."""

@@ -53,6 +53,13 @@ class Mapping:
     complete: bool = False
 
 
+class Fields(dict[str, Any]):
+    """A request's fields: a missing one is a `bad_request` refusal, not a crash."""
+
+    def __missing__(self, key: str) -> Any:
+        raise Refused("bad_request", f"missing field {key!r}")
+
+
 def encode(tokens: list[str], block: int) -> bytes:
     """Tokens as bytes: each token's UTF-8 bytes, zero-padded to one block."""
     return b"".join(t.encode()[:block].ljust(block, b"\0") for t in tokens)
@@ -61,8 +68,7 @@ def encode(tokens: list[str], block: int) -> bytes:
 def decode(raw: bytes, block: int) -> list[str]:
     """Bytes as tokens: one per block, trailing zeros dropped."""
     return [
-        raw[i : i + block].rstrip(b"\0").decode(errors="replace")
-        for i in range(0, len(raw), block)
+        raw[i : i + block].rstrip(b"\0").decode(errors="replace") for i in range(0, len(raw), block)
     ]
 
 
@@ -133,12 +139,10 @@ class ImageEngine:
                 "error": "unsupported" if isinstance(op, str) else "bad_request",
                 "message": f"operation {op!r} is not supported by {self.name}",
             }
-        try:
-            body = getattr(self, f"_op_{op}")(request)
+        try:  # only validation refuses; an engine that fails raises, and is reported crashed
+            body = getattr(self, f"_op_{op}")(Fields(request))
         except Refused as r:
             return {"ok": False, "error": r.code, "message": str(r)}
-        except (KeyError, TypeError, ValueError) as err:
-            return {"ok": False, "error": "bad_request", "message": f"bad field: {err!r}"}
         return {"ok": True, **(body or {})}
 
     def close(self) -> None:
@@ -164,6 +168,11 @@ class ImageEngine:
             raise Refused("bad_request", "block and count must be integers")
         if block < 0 or count < 1 or block + count > size:
             raise Refused("out_of_range", f"blocks {block}+{count} outside {volume!r} ({size})")
+
+    def _group(self, name: Any) -> str:
+        if not isinstance(name, str) or name not in self.group_names:
+            raise Refused("unknown_group", f"no group {name!r}")
+        return name
 
     def _startable(self, m: Mapping, name: str) -> None:
         if m.active and not m.complete:
@@ -223,13 +232,12 @@ class ImageEngine:
             raise Refused("size_mismatch", "source and target sizes differ")
         if any(m.target == target for m in self.maps.values()):
             raise Refused("already_target", f"{target!r} is already a target")
-        kind = f.get("type") or ("snapshot" if f.get("copy_rate", 50) == 0 else "clone")
+        kind = f.get("type") or ("snapshot" if f.get("copy_rate") == 0 else "clone")
         if kind not in ("clone", "snapshot"):
             raise Refused("bad_request", "type is clone or snapshot")
         group = f.get("group")
         if group is not None:
-            if not self.groups or group not in self.group_names:
-                raise Refused("unknown_group", f"no group {group!r}")
+            self._group(group)
             if any(m.active and not m.complete for m in self.maps.values() if m.group == group):
                 raise Refused("bad_state", f"group {group!r} is active")
         self.maps[name] = Mapping(source, target, kind, group)
@@ -288,9 +296,7 @@ class ImageEngine:
         self.group_names.add(name)
 
     def _op_delete_group(self, f: dict[str, Any]) -> None:
-        name = f["group"]
-        if name not in self.group_names:
-            raise Refused("unknown_group", f"no group {name!r}")
+        name = self._group(f["group"])
         members = [m for m in self.maps.values() if m.group == name]
         if members and not f.get("force"):
             raise Refused("group_in_use", f"group {name!r} has members")
@@ -299,9 +305,7 @@ class ImageEngine:
         self.group_names.discard(name)
 
     def _op_start_group(self, f: dict[str, Any]) -> dict[str, Any]:
-        name = f["group"]
-        if name not in self.group_names:
-            raise Refused("unknown_group", f"no group {name!r}")
+        name = self._group(f["group"])
         members = [(n, m) for n, m in self.maps.items() if m.group == name]
         if not members:
             raise Refused("bad_state", f"group {name!r} is empty")

@@ -1,0 +1,168 @@
+"""One `qemu-storage-daemon`: its QMP monitor, qcow2 nodes it owns, and NBD exports of them.
+
+Shared by the `qemu-live` and `qemu-cbw` drivers. QMP is spoken through `qemu.qmp` (QEMU's own
+client library, from PyPI), NBD through libnbd (`nbd_client`). Every node is added with
+`blockdev-add`, so the monitor owns it and it lives until `blockdev-del` — nodes created
+implicitly by QEMU vanish behind the driver's back (`shared/engines.md` §3). The daemon runs with
+its output sent nowhere and is killed, after a clean `quit`, when the driver closes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .nbd_client import Connection, load_nbd
+
+CLUSTER = 1024  # qcow2 cluster: two vocabulary blocks of 512 bytes, so writes cover part of one
+
+
+def load_qmp() -> Any:
+    """QEMU's QMP client class, or RuntimeError naming the package."""
+    try:
+        from qemu.qmp.legacy import QEMUMonitorProtocol
+    except ImportError:
+        raise RuntimeError("needs QEMU's QMP library (pip install qemu.qmp)") from None
+    return QEMUMonitorProtocol
+
+
+def require_qsd() -> None:
+    """RuntimeError naming what is missing for a storage daemon with NBD exports."""
+    missing = [t for t in ("qemu-storage-daemon", "qemu-img") if shutil.which(t) is None]
+    if missing:
+        raise RuntimeError(
+            f"needs {', '.join(missing)} (apt-get install qemu-system-common qemu-utils)"
+        )
+    load_qmp()
+    load_nbd()
+
+
+class StorageDaemon:
+    """A running qemu-storage-daemon with a QMP monitor and an NBD server on unix sockets."""
+
+    def __init__(self, prefix: str) -> None:
+        require_qsd()
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
+        self.qmp_path = str(self.dir / "qmp.sock")
+        self.nbd_path = str(self.dir / "nbd.sock")
+        self.ids = itertools.count(1)
+        self.proc = subprocess.Popen(
+            [
+                "qemu-storage-daemon",
+                "--chardev",
+                f"socket,path={self.qmp_path},server=on,wait=off,id=mon",
+                "--monitor",
+                "chardev=mon",
+                "--nbd-server",
+                f"addr.type=unix,addr.path={self.nbd_path}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not Path(self.nbd_path).exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("qemu-storage-daemon did not start")
+            time.sleep(0.005)
+        self.qmp = load_qmp()(self.qmp_path)
+        self.qmp.connect()
+        self.qmp.settimeout(30)
+
+    # -- monitor -------------------------------------------------------------------------------
+    def cmd(self, command: str, **args: Any) -> Any:
+        """A QMP command's return value; RuntimeError with QEMU's words when it fails."""
+        answer = self.qmp.cmd_raw(command, args) if args else self.qmp.cmd_raw(command)
+        if "error" in answer:
+            raise RuntimeError(f"QMP {command}: {answer['error'].get('desc', answer['error'])}")
+        return answer.get("return")
+
+    def wait_event(self, name: str, **match: Any) -> dict[str, Any]:
+        """The next event of that name whose data has these values (others are dropped)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            event = self.qmp.pull_event(wait=max(0.01, deadline - time.monotonic()))
+            if event is None:
+                continue
+            data = event.get("data", {})
+            if event["event"] == name and all(data.get(k) == v for k, v in match.items()):
+                return data
+        raise RuntimeError(f"qemu-storage-daemon sent no {name} {match} within 30 s")
+
+    def run_job(self, command: str, **args: Any) -> None:
+        """Start a block job and wait until it has completed; RuntimeError if it failed."""
+        job = f"j{next(self.ids)}"
+        self.cmd(command, **{"job-id": job, **args})
+        data = self.wait_event("BLOCK_JOB_COMPLETED", device=job)
+        if "error" in data:
+            raise RuntimeError(f"{command} job failed: {data['error']}")
+
+    # -- nodes ---------------------------------------------------------------------------------
+    def new_node(self, nbytes: int, backing: str | None = None) -> str:
+        """A new, empty qcow2 file added as a node that reads through `backing` (or nothing)."""
+        node = f"n{next(self.ids)}"
+        path = str(self.dir / f"{node}.qcow2")
+        options = ["-q", "-f", "qcow2", "-o", f"cluster_size={CLUSTER}"]
+        done = subprocess.run(
+            ["qemu-img", "create", *options, path, str(nbytes)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"qemu-img create: {done.stderr.strip()}")
+        self.cmd(
+            "blockdev-add",
+            driver="qcow2",
+            **{"node-name": node},
+            file={"driver": "file", "filename": path},
+            backing=backing,
+        )
+        return node
+
+    def delete_node(self, node: str) -> None:
+        """Remove a node nothing uses any more, and its file."""
+        self.cmd("blockdev-del", **{"node-name": node})
+        (self.dir / f"{node}.qcow2").unlink(missing_ok=True)
+
+    # -- exports -------------------------------------------------------------------------------
+    def export(self, node: str) -> tuple[str, Connection]:
+        """A writable NBD export of a node, and a connection to it."""
+        export = f"e{next(self.ids)}"
+        self.cmd(
+            "block-export-add",
+            type="nbd",
+            id=export,
+            **{"node-name": node},
+            name=export,
+            writable=True,
+        )
+        return export, Connection(self.nbd_path, export)
+
+    def unexport(self, export: str, conn: Connection) -> None:
+        """Disconnect, then remove the export once QEMU says it is gone."""
+        conn.close()
+        self.cmd("block-export-del", id=export)
+        self.wait_event("BLOCK_EXPORT_DELETED", id=export)
+
+    def close(self) -> None:
+        """Quit the daemon (kill it if it does not go) and remove its files."""
+        if getattr(self, "qmp", None) is not None:
+            try:
+                self.qmp.cmd_raw("quit")
+                self.qmp.close()
+            except Exception:  # the daemon is already gone
+                pass
+            self.qmp = None
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
