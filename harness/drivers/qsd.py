@@ -9,8 +9,10 @@ its output sent nowhere and is killed, after a clean `quit`, when the driver clo
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -19,7 +21,14 @@ from typing import Any
 
 from .nbd_client import Connection, load_nbd
 
+PR_SET_PDEATHSIG = 1
 CLUSTER = 1024  # qcow2 cluster: two vocabulary blocks of 512 bytes, so writes cover part of one
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends SIGTERM when the harness dies, however it
+    dies (qemu-storage-daemon has no --exit-with-parent of its own)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def load_qmp() -> Any:
@@ -64,6 +73,7 @@ class StorageDaemon:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10
         while not Path(self.nbd_path).exists():
