@@ -26,7 +26,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--driver",
         default="reference",
-        help="reference (default), python:MODULE:CLASS or exec:COMMAND",
+        help="reference (default), python:MODULE:CLASS, exec:COMMAND, or a real engine: "
+        "qemu-live, qemu-offline, qemu-cbw, nbdkit-cow, reflink-btrfs, reflink-xfs",
     )
     p.add_argument("--examples", type=int, default=200, help="sequences to try (default 200)")
     p.add_argument("--steps", type=int, default=50, help="operations per sequence (default 50)")
