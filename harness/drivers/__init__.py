@@ -32,8 +32,7 @@ def open_driver(spec: str, timeout: float = 10.0) -> Driver:
         return ExecDriver(rest, timeout)
     raise DriverError(
         "unavailable",
-        f"unknown driver {spec!r} (try: {', '.join(ALIASES)}, python:MODULE:CLASS, "
-        "exec:COMMAND)",
+        f"unknown driver {spec!r} (try: {', '.join(ALIASES)}, python:MODULE:CLASS, exec:COMMAND)",
     )
 
 
