@@ -237,3 +237,12 @@ def test_no_libnbd_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "nbd", raising=False)
     with pytest.raises(RuntimeError, match="python3-libnbd"):
         nbd_client.load_nbd()
+
+
+def test_the_shipped_cbw_finding_still_reproduces() -> None:
+    """examples/qemu-cbw-lost-target-write.json: QEMU loses the write; redirect-on-write
+    QEMU (qemu-live) and the reference keep it."""
+    _open("qemu-cbw").close()
+    example = str(Path(__file__).parent.parent / "examples" / "qemu-cbw-lost-target-write.json")
+    assert main(["replay", example, "--driver", "qemu-cbw"]) == 1
+    assert main(["replay", example, "--driver", "qemu-live"]) == 0
