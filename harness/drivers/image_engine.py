@@ -78,8 +78,10 @@ class ImageEngine:
     name: ClassVar[str] = "image-engine"
     version: ClassVar[str] = "?"
     block: ClassVar[int] = 512  # bytes per vocabulary block
-    # start_group: sequential starts are one instant, since the driver serialises all I/O and
-    # a group never copies another member's target; an engine with real atomicity overrides
+    # start_group is offered: `_start` gets every pair of the group at once. qemu-live makes
+    # that one QMP transaction; the others start the pairs one by one, which is still one
+    # instant to a host, since the driver serialises all I/O and no member's source is
+    # another member's target (refused before `_start`)
     groups: ClassVar[bool] = True
 
     def __init__(self) -> None:
