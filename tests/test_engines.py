@@ -246,3 +246,35 @@ def test_the_shipped_cbw_finding_still_reproduces() -> None:
     example = str(Path(__file__).parent.parent / "examples" / "qemu-cbw-lost-target-write.json")
     assert main(["replay", example, "--driver", "qemu-cbw"]) == 1
     assert main(["replay", example, "--driver", "qemu-live"]) == 0
+
+
+def test_qemu_live_background_copy_runs_while_the_host_writes() -> None:
+    """`copy` starts a rate-limited block-stream job and returns; host I/O goes on while it
+    runs and every image stays right; a start from the target finishes it first."""
+    d = _open("qemu-live")
+    try:
+        d.request({"op": "reset", "grain_size": 2})
+        for v in ("S", "T", "U"):
+            _do(d, "create_volume", volume=v, size=8)  # four 1 KiB clusters
+        _do(d, "write", volume="S", block=0, data=[f"s{i}" for i in range(8)])
+        _do(d, "create_map", map="st", source="S", target="T", type="clone", copy_rate=10)
+        _do(d, "start", map="st")
+        _do(d, "write", volume="T", block=2, data=["t2", "t3"])  # T holds cluster 1 itself
+        _do(d, "copy", map="st", grains=1)  # one cluster, then about a second's pause
+        impl: Any = d.impl  # type: ignore[attr-defined]
+        running = impl.qsd.cmd("query-block-jobs")
+        assert [j["type"] for j in running] == ["stream"] and running[0]["speed"] == 1024
+        _do(d, "write", volume="S", block=4, data=["x"])
+        _do(d, "write", volume="T", block=5, data=["y"])
+        want_t = ["s0", "s1", "t2", "t3", "s4", "y", "s6", "s7"]
+        assert _do(d, "read", volume="T", block=0, count=8)["data"] == want_t
+        assert impl.qsd.cmd("query-block-jobs"), "the job ran through all of this"
+        _do(d, "create_map", map="tu", source="T", target="U", type="snapshot")
+        _do(d, "start", map="tu")  # freezing T's top: QEMU needs the job finished first
+        assert not impl.jobs and not impl.qsd.cmd("query-block-jobs")
+        _do(d, "settle")
+        assert _do(d, "read", volume="T", block=0, count=8)["data"] == want_t
+        assert _do(d, "read", volume="U", block=0, count=8)["data"] == want_t
+        assert _do(d, "read", volume="S", block=4, count=1)["data"] == ["x"]
+    finally:
+        d.close()

@@ -7,22 +7,31 @@ source's top node is frozen under a new overlay (the source's export and its ope
 connection follow to the overlay), then each target gets a new node reading through the frozen
 one and its export is moved there.
 
-A clone's background copy is a `block-stream` job into the target's top (rate-limited by the
-map's copy rate; the vocabulary's volumes are a few KiB, so the job ends within milliseconds
-and the driver waits for it). Afterwards the target reads through nothing. Garbage is removed
-live, as a storage array would: a node nothing reads is deleted, a frozen node left with one
-reader is folded into it with `block-stream` onto its own backing, while that reader's export
-stays connected.
+A clone's background copy is a `block-stream` job into the target's top, rate-limited: `copy`
+starts it and returns, and the job keeps running, in QEMU's own time, while the harness goes on
+writing, reading and starting maps on the same nodes; the map is complete once a later `copy`
+finds the job ended (the target reads through nothing), and `settle` lets every job finish at
+full speed. Garbage is removed live, as a storage array would: a node nothing reads is
+deleted, a frozen node left with one reader is folded into it with `block-stream` onto its own
+backing while that reader's export stays connected. QEMU neither deletes nor snapshots a node
+under a job ("Node is busy"), so a job finishes at full speed before its node is frozen by a
+start, and every job does before any node is deleted or folded.
 """
 
 from __future__ import annotations
+
+import contextlib
+from typing import Any
 
 from .frozen_tree import Delete, FrozenTree
 from .image_engine import ImageEngine
 from .nbd_client import Connection
 from .qsd import CLUSTER, StorageDaemon
 
-BYTES_PER_GRAIN_PER_S = CLUSTER * 64
+# a stream job copies a chunk, then sleeps chunk/speed: at a cluster per second per grain asked
+# for, the few-KiB volumes of the vocabulary stream over seconds, while the harness goes on
+# writing, reading and starting maps
+BYTES_PER_S = CLUSTER
 
 
 class QemuLive(ImageEngine):
@@ -37,6 +46,7 @@ class QemuLive(ImageEngine):
         self.tree = FrozenTree()
         self.nbytes: dict[str, int] = {}
         self.exports: dict[str, tuple[str, Connection]] = {}  # volume -> export, connection
+        self.jobs: dict[str, str] = {}  # running stream job -> the node it streams into
 
     # -- plumbing ----------------------------------------------------------------------------
     def _export(self, volume: str) -> None:
@@ -47,7 +57,9 @@ class QemuLive(ImageEngine):
         self.exports[volume] = self.qsd.export(self.tree.top[volume])
 
     def _collect(self, released: list[str]) -> None:
-        """Delete nodes nothing reads; fold a frozen node into its only reader, live."""
+        """Delete nodes nothing reads; fold a frozen node into its only reader, live. Running
+        stream jobs finish first: a job's node must not be deleted or folded under it."""
+        self._drain()
         for step in self.tree.collect(released, can_fold=True):
             if not isinstance(step, Delete):
                 base = {"base-node": step.base} if step.base else {}
@@ -72,6 +84,8 @@ class QemuLive(ImageEngine):
         frozen nodes and move their exports there."""
         sources = self.tree.frozen_sources(pairs)
         frozen = {s: self.tree.top[s] for s in sources}
+        # QEMU refuses to snapshot a node a job streams into ("Node is busy"): finish those
+        self._drain(set(frozen.values()))
         overlays = {s: self.qsd.new_node(self.nbytes[s]) for s in sources}
         self.qsd.cmd(
             "transaction",
@@ -92,30 +106,62 @@ class QemuLive(ImageEngine):
         self._collect([r for r in released if r is not None])
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
+        self._reap()
         self.exports[volume][1].write(offset, raw)
 
     def _read(self, volume: str, offset: int, length: int) -> bytes:
+        self._reap()
         return self.exports[volume][1].read(offset, length)
 
     def _copy(self, target: str, grains: int) -> bool:
-        self._stream(target, grains * BYTES_PER_GRAIN_PER_S)
-        return True
+        """Start (or let run) the target's stream job; True once the target reads through
+        nothing."""
+        self._reap()
+        top = self.tree.top[target]
+        if self.tree.backing(top) is None:
+            return True
+        if top not in self.jobs.values():
+            job = self.qsd.start_job("block-stream", device=top, speed=grains * BYTES_PER_S)
+            self.jobs[job] = top
+        return False
 
     def _finish(self, target: str) -> None:
-        self._stream(target, 0)
-
-    def _stream(self, target: str, speed: int) -> None:
-        """Background copy: stream every cluster the target lacks into its top node; the
-        target then reads through nothing, and what it read through may be garbage."""
+        """Run the target's background copy to the end, at full speed."""
+        self._reap()
         top = self.tree.top[target]
-        base = self.tree.backing(top)
-        if base is None:
-            return
-        self.qsd.run_job("block-stream", device=top, speed=speed)
-        self.tree.graph.remove_edge(base, top)
-        self._collect([base])
+        if self.tree.backing(top) is not None and top not in self.jobs.values():
+            self.jobs[self.qsd.start_job("block-stream", device=top)] = top
+        self._drain()
+
+    # -- background jobs ----------------------------------------------------------------------
+    def _reap(self) -> None:
+        """Account for every stream job that has ended by now."""
+        for data in self.qsd.take("BLOCK_JOB_COMPLETED"):
+            if data.get("device") in self.jobs:
+                self._ended(data["device"], data)
+
+    def _drain(self, nodes: set[str] | None = None) -> None:
+        """Let the jobs streaming into these nodes (default: every job) finish at full speed,
+        before the graph changes under them."""
+        while todo := [j for j, n in self.jobs.items() if nodes is None or n in nodes]:
+            job = todo[0]
+            with contextlib.suppress(RuntimeError):  # ended already: its event is waiting
+                self.qsd.cmd("block-job-set-speed", device=job, speed=0)
+            self._ended(job, self.qsd.wait_job(job))
+
+    def _ended(self, job: str, data: dict[str, Any]) -> None:
+        """A stream job ended: its node reads through nothing now (what it read through may
+        be garbage)."""
+        node = self.jobs.pop(job)
+        if "error" in data:
+            raise RuntimeError(f"block-stream into {node} failed: {data['error']}")
+        base = self.tree.backing(node)
+        if base is not None:
+            self.tree.graph.remove_edge(base, node)
+            self._collect([base])
 
     def _wipe(self) -> None:
+        self._drain()
         for volume in list(self.exports):
             self.qsd.unexport(*self.exports.pop(volume))
         for node in self.tree.nodes():  # leaves first: a node in use as backing stays

@@ -81,6 +81,7 @@ class StorageDaemon:
                 self.close()
                 raise RuntimeError("qemu-storage-daemon did not start")
             time.sleep(0.005)
+        self.pending: list[dict[str, Any]] = []  # events read but not yet asked for
         self.qmp = load_qmp()(self.qmp_path)
         self.qmp.connect()
         self.qmp.settimeout(30)
@@ -93,25 +94,53 @@ class StorageDaemon:
             raise RuntimeError(f"QMP {command}: {answer['error'].get('desc', answer['error'])}")
         return answer.get("return")
 
-    def wait_event(self, name: str, **match: Any) -> dict[str, Any]:
-        """The next event of that name whose data has these values (others are dropped)."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            event = self.qmp.pull_event(wait=max(0.01, deadline - time.monotonic()))
-            if event is None:
-                continue
-            data = event.get("data", {})
-            if event["event"] == name and all(data.get(k) == v for k, v in match.items()):
-                return data
-        raise RuntimeError(f"qemu-storage-daemon sent no {name} {match} within 30 s")
+    def _pull(self, wait: float) -> dict[str, Any] | None:
+        try:
+            return self.qmp.pull_event(wait=wait)
+        except TimeoutError:
+            return None
 
-    def run_job(self, command: str, **args: Any) -> None:
-        """Start a block job and wait until it has completed; RuntimeError if it failed."""
+    def wait_event(self, name: str, **match: Any) -> dict[str, Any]:
+        """The first event of that name whose data has these values; events that do not
+        match are kept for `take`."""
+        deadline = time.monotonic() + 30
+        while True:
+            for event in self.pending:
+                data = event.get("data", {})
+                if event["event"] == name and all(data.get(k) == v for k, v in match.items()):
+                    self.pending.remove(event)
+                    return data
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"qemu-storage-daemon sent no {name} {match} within 30 s")
+            event = self._pull(max(0.01, left))
+            if event is not None:
+                self.pending.append(event)
+
+    def take(self, *names: str) -> list[dict[str, Any]]:
+        """Every event of these names that has arrived so far (not waiting for more)."""
+        while (event := self._pull(0)) is not None:
+            self.pending.append(event)
+        found = [e for e in self.pending if e["event"] in names]
+        self.pending = [e for e in self.pending if e["event"] not in names]
+        return [e.get("data", {}) for e in found]
+
+    def start_job(self, command: str, **args: Any) -> str:
+        """Start a block job; its id."""
         job = f"j{next(self.ids)}"
         self.cmd(command, **{"job-id": job, **args})
+        return job
+
+    def wait_job(self, job: str) -> dict[str, Any]:
+        """Wait until a job has ended; its completion data; RuntimeError if it failed."""
         data = self.wait_event("BLOCK_JOB_COMPLETED", device=job)
         if "error" in data:
-            raise RuntimeError(f"{command} job failed: {data['error']}")
+            raise RuntimeError(f"block job {job} failed: {data['error']}")
+        return data
+
+    def run_job(self, command: str, **args: Any) -> None:
+        """Start a block job and wait until it has completed."""
+        self.wait_job(self.start_job(command, **args))
 
     # -- nodes ---------------------------------------------------------------------------------
     def new_node(self, nbytes: int, backing: str | None = None) -> str:
