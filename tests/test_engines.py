@@ -116,6 +116,16 @@ def test_refusals_are_named_and_change_nothing(engine: Driver) -> None:
         ({"op": "create_volume", "volume": "S", "size": 4}, "exists"),
         ({"op": "create_volume", "volume": "W", "size": 0}, "bad_request"),
         ({"op": "start_group", "group": ["g"]}, "unknown_group"),
+        (
+            {"op": "create_map", "map": "x", "source": "S", "target": "U", "copy_rate": 151},
+            "bad_request",
+        ),
+        (
+            {"op": "create_map", "map": "x", "source": "S", "target": "U", "type": "snapshot"}
+            | {"copy_rate": 50},
+            "bad_request",
+        ),
+        ({"op": "status", "map": "nosuch"}, "unknown_map"),
         ({"op": "stop", "map": "st"}, "unsupported"),
         ("not an object", "bad_request"),
     ]
@@ -264,6 +274,8 @@ def test_qemu_live_background_copy_runs_while_the_host_writes() -> None:
         impl: Any = d.impl  # type: ignore[attr-defined]
         running = impl.qsd.cmd("query-block-jobs")
         assert [j["type"] for j in running] == ["stream"] and running[0]["speed"] == 1024
+        status = _do(d, "status", map="st")  # progress is the job's offset over its length
+        assert status["state"] == "copying" and 0 < status["progress"] < 100
         _do(d, "write", volume="S", block=4, data=["x"])
         _do(d, "write", volume="T", block=5, data=["y"])
         want_t = ["s0", "s1", "t2", "t3", "s4", "y", "s6", "s7"]
@@ -272,6 +284,9 @@ def test_qemu_live_background_copy_runs_while_the_host_writes() -> None:
         _do(d, "create_map", map="tu", source="T", target="U", type="snapshot")
         _do(d, "start", map="tu")  # freezing T's top: QEMU needs the job finished first
         assert not impl.jobs and not impl.qsd.cmd("query-block-jobs")
+        status = _do(d, "status", map="st")
+        assert status["state"] == "idle_or_copied" and status["progress"] == 100
+        assert _do(d, "status", map="tu")["state"] == "copying"  # a snapshot copies on
         _do(d, "settle")
         assert _do(d, "read", volume="T", block=0, count=8)["data"] == want_t
         assert _do(d, "read", volume="U", block=0, count=8)["data"] == want_t

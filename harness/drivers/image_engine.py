@@ -29,6 +29,7 @@ BASE_OPS = (
     "read",
     "copy",
     "settle",
+    "status",
 )
 GROUP_OPS = ("create_group", "delete_group", "start_group")
 
@@ -48,6 +49,8 @@ class Mapping:
     source: str
     target: str
     kind: str  # clone | snapshot
+    copy_rate: int
+    clean_rate: int
     group: str | None = None
     active: bool = False
     complete: bool = False
@@ -119,6 +122,14 @@ class ImageEngine:
     def _finish(self, target: str) -> None:
         """Run a clone's background copy to completion (nothing to do by default)."""
 
+    def _done(self, target: str) -> bool:
+        """A clone's background copy has ended by itself (engines whose copy runs alone)."""
+        return False
+
+    def _progress(self, target: str) -> int:
+        """How far a copying map's background copy is, in percent, where the engine says."""
+        return 0
+
     def _wipe(self) -> None:
         """Delete every volume (an empty system)."""
         for volume in list(self.size):
@@ -187,7 +198,7 @@ class ImageEngine:
             "version": self.version,
             "protocol": "cascadecheck/1",
             "ops": self.ops(),
-            "exposes": ["images"],
+            "exposes": ["images", "states"],
             "policies": ["per-type", "mixed"],
         }
 
@@ -237,12 +248,19 @@ class ImageEngine:
         kind = f.get("type") or ("snapshot" if f.get("copy_rate") == 0 else "clone")
         if kind not in ("clone", "snapshot"):
             raise Refused("bad_request", "type is clone or snapshot")
+        preset = 50 if kind == "clone" else 0  # the product's presets
+        copy_rate, clean_rate = f.get("copy_rate", preset), f.get("clean_rate", preset)
+        for rate in (copy_rate, clean_rate):
+            if not isinstance(rate, int) or isinstance(rate, bool) or not 0 <= rate <= 150:
+                raise Refused("bad_request", "rates are integers 0-150")
+        if (kind == "snapshot") != (copy_rate == 0):
+            raise Refused("bad_request", "a snapshot copies at rate 0, a clone above it")
         group = f.get("group")
         if group is not None:
             self._group(group)
             if any(m.active and not m.complete for m in self.maps.values() if m.group == group):
                 raise Refused("bad_state", f"group {group!r} is active")
-        self.maps[name] = Mapping(source, target, kind, group)
+        self.maps[name] = Mapping(source, target, kind, copy_rate, clean_rate, group)
 
     def _op_delete_map(self, f: dict[str, Any]) -> None:
         self._map(f["map"])
@@ -281,6 +299,24 @@ class ImageEngine:
             return {"copied": 0}
         m.complete = self._copy(m.target, grains)
         return {"copied": grains}
+
+    def _op_status(self, f: dict[str, Any]) -> dict[str, Any]:
+        """The map's state as the product names it: `copying` from its start until a clone's
+        background copy is complete, then `idle_or_copied`; a snapshot copies until deleted."""
+        m = self._map(f["map"])
+        if m.kind == "clone" and m.active and not m.complete:
+            m.complete = self._done(m.target)
+        copying = m.active and not m.complete
+        return {
+            "state": "copying" if copying else "idle_or_copied",
+            "progress": self._progress(m.target) if copying else (100 if m.active else 0),
+            "type": m.kind,
+            "source": m.source,
+            "target": m.target,
+            "copy_rate": m.copy_rate,
+            "clean_rate": m.clean_rate,
+            "group": m.group,
+        }
 
     def _op_settle(self, _: dict[str, Any]) -> None:
         for m in self.maps.values():

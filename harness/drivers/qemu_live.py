@@ -47,6 +47,8 @@ class QemuLive(ImageEngine):
         self.nbytes: dict[str, int] = {}
         self.exports: dict[str, tuple[str, Connection]] = {}  # volume -> export, connection
         self.jobs: dict[str, str] = {}  # running stream job -> the node it streams into
+        self.streams: dict[str, str] = {}  # running stream job -> the clone target it copies
+        self.copied: set[str] = set()  # targets whose stream ended since they were started
 
     # -- plumbing ----------------------------------------------------------------------------
     def _export(self, volume: str) -> None:
@@ -99,6 +101,7 @@ class QemuLive(ImageEngine):
             self.tree.retop(s, overlays[s])
         released = []
         for source, target in pairs:
+            self.copied.discard(target)  # its new image is not copied yet
             node = self.qsd.new_node(self.nbytes[target], backing=frozen[source])
             self.tree.add(node, frozen[source])
             released.append(self.tree.retop(target, node))
@@ -121,17 +124,32 @@ class QemuLive(ImageEngine):
         if self.tree.backing(top) is None:
             return True
         if top not in self.jobs.values():
-            job = self.qsd.start_job("block-stream", device=top, speed=grains * BYTES_PER_S)
-            self.jobs[job] = top
+            self._stream(target, grains * BYTES_PER_S)
         return False
+
+    def _stream(self, target: str, speed: int) -> None:
+        top = self.tree.top[target]
+        job = self.qsd.start_job("block-stream", device=top, speed=speed)
+        self.jobs[job], self.streams[job] = top, target
 
     def _finish(self, target: str) -> None:
         """Run the target's background copy to the end, at full speed."""
         self._reap()
         top = self.tree.top[target]
         if self.tree.backing(top) is not None and top not in self.jobs.values():
-            self.jobs[self.qsd.start_job("block-stream", device=top)] = top
+            self._stream(target, 0)
         self._drain()
+
+    def _done(self, target: str) -> bool:
+        self._reap()
+        return target in self.copied
+
+    def _progress(self, target: str) -> int:
+        """Offset over length of the target's running stream job (`query-block-jobs`)."""
+        for job in self.qsd.cmd("query-block-jobs"):
+            if self.streams.get(job["device"]) == target and job["len"]:
+                return min(99, 100 * job["offset"] // job["len"])
+        return 0
 
     # -- background jobs ----------------------------------------------------------------------
     def _reap(self) -> None:
@@ -153,6 +171,7 @@ class QemuLive(ImageEngine):
         """A stream job ended: its node reads through nothing now (what it read through may
         be garbage)."""
         node = self.jobs.pop(job)
+        self.copied.add(self.streams.pop(job))
         if "error" in data:
             raise RuntimeError(f"block-stream into {node} failed: {data['error']}")
         base = self.tree.backing(node)
@@ -168,6 +187,7 @@ class QemuLive(ImageEngine):
             self.qsd.delete_node(node)
         self.tree = FrozenTree()
         self.nbytes.clear()
+        self.copied.clear()
 
     def _shutdown(self) -> None:
         for _, conn in self.exports.values():
