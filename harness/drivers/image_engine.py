@@ -1,11 +1,15 @@
-"""The vocabulary on a real engine that knows volumes, starts and I/O, and exposes images only.
+"""The vocabulary on a real engine that knows volumes, starts and I/O, and no maps.
 
 A real point-in-time-copy engine (QEMU, nbdkit, a reflink file system) has no map names, no
-copy types and none of the product's refusals. `ImageEngine` keeps that bookkeeping once for
-every engine driver — volumes, maps, groups, validation, refusals, tokens as bytes — and leaves
-an engine a handful of primitives (`_make`, `_drop`, `_start`, `_write`, `_read`, `_copy`,
-`_finish`, `_wipe`, `_shutdown`). A refused operation reaches no primitive, so it changes
-nothing; a primitive that fails raises, and the harness reports the engine as crashed.
+copy types, no map states and none of the product's refusals. `ImageEngine` keeps that
+bookkeeping once for every engine driver — volumes, maps and their states (`copying` until a
+clone's copy is complete, then `idle_or_copied`), groups, validation, refusals, tokens as
+bytes — and leaves an engine a handful of primitives (`_make`, `_drop`, `_start`, `_write`,
+`_read`, `_copy`, `_finish`, `_done`, `_progress`, `_wipe`, `_shutdown`). A refused
+operation reaches no primitive, so it changes nothing (an engine may refuse in `_start` or
+`_drop`, before it changes anything); a primitive that fails raises, and the harness reports
+the engine as crashed. There is no stopping, preparing or cleaning: `hello` says so, and
+exposes images and states, never cascade internals.
 
 A vocabulary block is `block` bytes: a token is its UTF-8 bytes padded with zeros ("" is all
 zeros), so what a volume reads is what was written, byte for byte.
@@ -81,11 +85,6 @@ class ImageEngine:
     name: ClassVar[str] = "image-engine"
     version: ClassVar[str] = "?"
     block: ClassVar[int] = 512  # bytes per vocabulary block
-    # start_group is offered: `_start` gets every pair of the group at once. qemu-live makes
-    # that one QMP transaction; the others start the pairs one by one, which is still one
-    # instant to a host, since the driver serialises all I/O and no member's source is
-    # another member's target (refused before `_start`)
-    groups: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.grain_size = 2
@@ -140,8 +139,11 @@ class ImageEngine:
 
     # -- the vocabulary ----------------------------------------------------------------------
     def ops(self) -> list[str]:
-        """The operations this driver answers."""
-        return [*BASE_OPS, *(GROUP_OPS if self.groups else ())]
+        """The operations this driver answers. `start_group` hands `_start` every pair of the
+        group at once: qemu-live makes that one QMP transaction; the others start the pairs
+        one by one, which is still one instant to a host, since the driver serialises all I/O
+        and no member's source is another member's target (refused before `_start`)."""
+        return [*BASE_OPS, *GROUP_OPS]
 
     def handle(self, request: Any) -> dict[str, Any]:
         """One operation; a refusal changes nothing."""
@@ -324,7 +326,7 @@ class ImageEngine:
                 self._finish(m.target)
                 m.complete = True
 
-    # -- groups (engines that start several maps at one instant) ------------------------------
+    # -- consistency groups -------------------------------------------------------------------
     def _op_create_group(self, f: dict[str, Any]) -> None:
         name = f["group"]
         if not isinstance(name, str) or not name:

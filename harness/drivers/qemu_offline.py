@@ -15,8 +15,8 @@ every volume over a pipe (`close`, `open`, operation), never a process per opera
 closed before every `qemu-img` mutation, because an open image holds a write lock on its chain.
 
 Supports what `ImageEngine` keeps (volumes, maps of both types, start — restore needs nothing
-special —, writes, reads, `copy`/`settle` as the clone's background copy, deletes). Exposes
-images only: qcow2 chains have no stopping, cleaning, states or cascade internals.
+special —, writes, reads, `copy`/`settle` as the clone's background copy, deletes, map
+states). qcow2 chains have no stopping, cleaning or cascade internals.
 """
 
 from __future__ import annotations
