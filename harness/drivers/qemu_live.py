@@ -9,11 +9,14 @@ one and its export is moved there.
 
 A clone's background copy is a `block-stream` job into the target's top, rate-limited: `copy`
 starts it and returns, and the job keeps running, in QEMU's own time, while the harness goes on
-writing, reading and starting maps on the same nodes; the map is complete once a later `copy`
-finds the job ended (the target reads through nothing), and `settle` lets every job finish at
-full speed. Garbage is removed live, as a storage array would: a node nothing reads is
-deleted, a frozen node left with one reader is folded into it with `block-stream` onto its own
-backing while that reader's export stays connected. QEMU neither deletes nor snapshots a node
+writing, reading and starting maps on the same nodes; the map's next `copy` (or `settle`)
+lets the job finish at full speed, and the map is complete: the target reads through nothing.
+(States follow the vocabulary's clock — `copy` and `settle` — never QEMU's speed, so a
+sequence replays with the same states, as Hypothesis needs to shrink it.)
+
+Garbage is removed live, as a storage array would: a node nothing reads is deleted, a frozen
+node left with one reader is folded into it with `block-stream` onto its own backing while
+that reader's export stays connected. QEMU neither deletes nor snapshots a node
 under a job ("Node is busy"), so a job finishes at full speed before its node is frozen by a
 start, and every job does before any node is deleted or folded.
 """
@@ -117,15 +120,18 @@ class QemuLive(ImageEngine):
         return self.exports[volume][1].read(offset, length)
 
     def _copy(self, target: str, grains: int) -> bool:
-        """Start (or let run) the target's stream job; True once the target reads through
-        nothing."""
+        """The first `copy` starts the target's stream job and returns while it runs; the next
+        one lets it finish. (So a map's state never depends on how fast QEMU was: the harness
+        replays a sequence and must see the same states, while host I/O between the two
+        `copy` steps still meets a running job.)"""
         self._reap()
         top = self.tree.top[target]
-        if self.tree.backing(top) is None:
-            return True
-        if top not in self.jobs.values():
+        started = target in self.streams.values() or target in self.copied
+        if self.tree.backing(top) is not None and not started:
             self._stream(target, grains * BYTES_PER_S)
-        return False
+            return False
+        self._finish(target)
+        return True
 
     def _stream(self, target: str, speed: int) -> None:
         top = self.tree.top[target]
@@ -140,10 +146,6 @@ class QemuLive(ImageEngine):
             self._stream(target, 0)
         self._drain()
 
-    def _done(self, target: str) -> bool:
-        self._reap()
-        return target in self.copied
-
     def _progress(self, target: str) -> int:
         """Offset over length of the target's running stream job (`query-block-jobs`)."""
         for job in self.qsd.cmd("query-block-jobs"):
@@ -156,6 +158,7 @@ class QemuLive(ImageEngine):
         """Account for every stream job that has ended by now."""
         for data in self.qsd.take("BLOCK_JOB_COMPLETED"):
             if data.get("device") in self.jobs:
+                self.qsd.wait_event("JOB_STATUS_CHANGE", id=data["device"], status="null")
                 self._ended(data["device"], data)
 
     def _drain(self, nodes: set[str] | None = None) -> None:

@@ -31,6 +31,13 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _kept(event: dict[str, Any]) -> bool:
+    """Events the drivers wait for; the rest (job status chatter) are dropped as they come."""
+    if event["event"] == "JOB_STATUS_CHANGE":
+        return event.get("data", {}).get("status") == "null"
+    return event["event"] in ("BLOCK_JOB_COMPLETED", "BLOCK_EXPORT_DELETED")
+
+
 def load_qmp() -> Any:
     """QEMU's QMP client class, or RuntimeError naming the package."""
     try:
@@ -95,10 +102,16 @@ class StorageDaemon:
         return answer.get("return")
 
     def _pull(self, wait: float) -> dict[str, Any] | None:
-        try:
-            return self.qmp.pull_event(wait=wait)
-        except TimeoutError:
-            return None
+        """The next event worth keeping (job endings, export deletions), or None."""
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                event = self.qmp.pull_event(wait=left if left > 0 else False)
+            except TimeoutError:
+                return None
+            if event is None or _kept(event):
+                return event
 
     def wait_event(self, name: str, **match: Any) -> dict[str, Any]:
         """The first event of that name whose data has these values; events that do not
@@ -132,8 +145,11 @@ class StorageDaemon:
         return job
 
     def wait_job(self, job: str) -> dict[str, Any]:
-        """Wait until a job has ended; its completion data; RuntimeError if it failed."""
+        """Wait until a job has ended and is gone; its completion data; RuntimeError if it
+        failed. (A job still holds its nodes between BLOCK_JOB_COMPLETED and its last
+        status change, `null`: a command on them in between is refused as busy.)"""
         data = self.wait_event("BLOCK_JOB_COMPLETED", device=job)
+        self.wait_event("JOB_STATUS_CHANGE", id=job, status="null")
         if "error" in data:
             raise RuntimeError(f"block job {job} failed: {data['error']}")
         return data
