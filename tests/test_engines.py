@@ -296,3 +296,33 @@ def test_qemu_live_background_copy_runs_while_the_host_writes() -> None:
         assert _do(d, "read", volume="S", block=4, count=1)["data"] == ["x"]
     finally:
         d.close()
+
+
+def test_qemu_live_jobs_on_one_chain_take_turns() -> None:
+    """Two clones of one source read through the same frozen node; QEMU lets only one stream
+    job hold it ("Node is busy"), so the second `copy` finishes the first job before it starts
+    its own (the harness found this as a crash). Deleting a volume under a job works too."""
+    d = _open("qemu-live")
+    try:
+        d.request({"op": "reset", "grain_size": 2})
+        for v in ("S", "A", "B", "C"):
+            _do(d, "create_volume", volume=v, size=8)
+        _do(d, "write", volume="S", block=0, data=[f"s{i}" for i in range(8)])
+        for m, t in (("sa", "A"), ("sb", "B")):
+            _do(d, "create_map", map=m, source="S", target=t, type="clone", copy_rate=10)
+        _do(d, "start", map="sa")
+        _do(d, "start", map="sb")  # A's and B's first nodes read through one frozen S node
+        _do(d, "write", volume="A", block=2, data=["a"])
+        _do(d, "write", volume="B", block=4, data=["b"])
+        _do(d, "copy", map="sa", grains=1)
+        _do(d, "copy", map="sb", grains=1)
+        impl: Any = d.impl  # type: ignore[attr-defined]
+        assert len(impl.jobs) == 1  # sb's job runs; sa's finished first
+        _do(d, "delete_map", map="sa")
+        _do(d, "delete_volume", volume="A")
+        s = [f"s{i}" for i in range(8)]
+        assert _do(d, "read", volume="B", block=0, count=8)["data"] == [*s[:4], "b", *s[5:]]
+        _do(d, "settle")
+        assert _do(d, "read", volume="B", block=0, count=8)["data"] == [*s[:4], "b", *s[5:]]
+    finally:
+        d.close()

@@ -47,11 +47,15 @@ class FrozenTree:
 
     def chain(self, volume: str) -> list[str]:
         """The volume's top node and every node it reads through, top first."""
-        node: str | None = self.top[volume]
-        out = []
-        while node is not None:
-            out.append(node)
-            node = self.backing(node)
+        return self.below(self.top[volume])
+
+    def below(self, node: str) -> list[str]:
+        """The node and every node it reads through, nearest first."""
+        out: list[str] = []
+        current: str | None = node
+        while current is not None:
+            out.append(current)
+            current = self.backing(current)
         return out
 
     def add(self, node: str, backing: str | None = None) -> None:

@@ -7,12 +7,13 @@ source's top node is frozen under a new overlay (the source's export and its ope
 connection follow to the overlay), then each target gets a new node reading through the frozen
 one and its export is moved there.
 
-A clone's background copy is a `block-stream` job into the target's top, rate-limited: `copy`
-starts it and returns, and the job keeps running, in QEMU's own time, while the harness goes on
-writing, reading and starting maps on the same nodes; the map's next `copy` (or `settle`)
-lets the job finish at full speed, and the map is complete: the target reads through nothing.
-(States follow the vocabulary's clock — `copy` and `settle` — never QEMU's speed, so a
-sequence replays with the same states, as Hypothesis needs to shrink it.)
+A clone's background copy is a `block-stream` job into the target's top, rate-limited and
+with `auto-finalize` off: `copy` starts it and returns; QEMU copies in its own time and then
+holds the job *pending*, data copied but the backing link still in place, until the map's next
+`copy` (or `settle`) finalizes it — so the host I/O and the map operations between the two
+always meet a live job, however fast QEMU copied. Then the map is complete: the target reads
+through nothing. (States follow the vocabulary's clock — `copy` and `settle` — never QEMU's
+speed, so a sequence replays with the same states, as Hypothesis needs to shrink it.)
 
 Garbage is removed live, as a storage array would: a node nothing reads is deleted, a frozen
 node left with one reader is folded into it with `block-stream` onto its own backing while
@@ -62,9 +63,10 @@ class QemuLive(ImageEngine):
         self.exports[volume] = self.qsd.export(self.tree.top[volume])
 
     def _collect(self, released: list[str]) -> None:
-        """Delete nodes nothing reads; fold a frozen node into its only reader, live. Running
-        stream jobs finish first: a job's node must not be deleted or folded under it."""
-        self._drain()
+        """Delete nodes nothing reads; fold a frozen node into its only reader, live. A job
+        that holds a node this may delete or fold (the released nodes and what they read
+        through) finishes first; the others run on."""
+        self._drain({n for node in released for n in self.tree.below(node)})
         for step in self.tree.collect(released, can_fold=True):
             if not isinstance(step, Delete):
                 base = {"base-node": step.base} if step.base else {}
@@ -89,7 +91,7 @@ class QemuLive(ImageEngine):
         frozen nodes and move their exports there."""
         sources = self.tree.frozen_sources(pairs)
         frozen = {s: self.tree.top[s] for s in sources}
-        # QEMU refuses to snapshot a node a job streams into ("Node is busy"): finish those
+        # QEMU refuses to snapshot, or hang a new reader on, a node a job holds: finish those
         self._drain(set(frozen.values()))
         overlays = {s: self.qsd.new_node(self.nbytes[s]) for s in sources}
         self.qsd.cmd(
@@ -112,19 +114,15 @@ class QemuLive(ImageEngine):
         self._collect([r for r in released if r is not None])
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
-        self._reap()
         self.exports[volume][1].write(offset, raw)
 
     def _read(self, volume: str, offset: int, length: int) -> bytes:
-        self._reap()
         return self.exports[volume][1].read(offset, length)
 
     def _copy(self, target: str, grains: int) -> bool:
-        """The first `copy` starts the target's stream job and returns while it runs; the next
-        one lets it finish. (So a map's state never depends on how fast QEMU was: the harness
-        replays a sequence and must see the same states, while host I/O between the two
-        `copy` steps still meets a running job.)"""
-        self._reap()
+        """The first `copy` starts the target's stream job and returns while it runs (or waits
+        pending); the next one finalizes it. (So a map's state never depends on how fast QEMU
+        was, and host I/O between the two `copy` steps always meets a live job.)"""
         top = self.tree.top[target]
         started = target in self.streams.values() or target in self.copied
         if self.tree.backing(top) is not None and not started:
@@ -134,13 +132,18 @@ class QemuLive(ImageEngine):
         return True
 
     def _stream(self, target: str, speed: int) -> None:
+        """A stream job into the target's top that, once its data is copied, waits (pending)
+        to be finalized: the backing link is dropped only when the driver says so. Jobs that
+        hold any node of the same chain finish first (QEMU: "Node is busy")."""
         top = self.tree.top[target]
-        job = self.qsd.start_job("block-stream", device=top, speed=speed)
+        self._drain(set(self.tree.below(top)))
+        job = self.qsd.start_job(
+            "block-stream", device=top, speed=speed, **{"auto-finalize": False}
+        )
         self.jobs[job], self.streams[job] = top, target
 
     def _finish(self, target: str) -> None:
         """Run the target's background copy to the end, at full speed."""
-        self._reap()
         top = self.tree.top[target]
         if self.tree.backing(top) is not None and top not in self.jobs.values():
             self._stream(target, 0)
@@ -154,21 +157,17 @@ class QemuLive(ImageEngine):
         return 0
 
     # -- background jobs ----------------------------------------------------------------------
-    def _reap(self) -> None:
-        """Account for every stream job that has ended by now."""
-        for data in self.qsd.take("BLOCK_JOB_COMPLETED"):
-            if data.get("device") in self.jobs:
-                self.qsd.wait_event("JOB_STATUS_CHANGE", id=data["device"], status="null")
-                self._ended(data["device"], data)
-
     def _drain(self, nodes: set[str] | None = None) -> None:
-        """Let the jobs streaming into these nodes (default: every job) finish at full speed,
-        before the graph changes under them."""
-        while todo := [j for j, n in self.jobs.items() if nodes is None or n in nodes]:
+        """Finish (at full speed) and finalize every job that holds one of these nodes
+        (default: every job), before the graph changes under it. A stream job holds its node
+        and every node that node reads through."""
+        while todo := [
+            j for j, n in self.jobs.items() if nodes is None or nodes & set(self.tree.below(n))
+        ]:
             job = todo[0]
-            with contextlib.suppress(RuntimeError):  # ended already: its event is waiting
+            with contextlib.suppress(RuntimeError):  # pending already: no speed to set
                 self.qsd.cmd("block-job-set-speed", device=job, speed=0)
-            self._ended(job, self.qsd.wait_job(job))
+            self._ended(job, self.qsd.wait_job(job, pending=True))
 
     def _ended(self, job: str, data: dict[str, Any]) -> None:
         """A stream job ended: its node reads through nothing now (what it read through may

@@ -34,7 +34,7 @@ def _die_with_parent() -> None:
 def _kept(event: dict[str, Any]) -> bool:
     """Events the drivers wait for; the rest (job status chatter) are dropped as they come."""
     if event["event"] == "JOB_STATUS_CHANGE":
-        return event.get("data", {}).get("status") == "null"
+        return event.get("data", {}).get("status") in ("pending", "null")
     return event["event"] in ("BLOCK_JOB_COMPLETED", "BLOCK_EXPORT_DELETED")
 
 
@@ -113,30 +113,32 @@ class StorageDaemon:
             if event is None or _kept(event):
                 return event
 
-    def wait_event(self, name: str, **match: Any) -> dict[str, Any]:
-        """The first event of that name whose data has these values; events that do not
-        match are kept for `take`."""
+    def wait_for(self, *wanted: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        """The first event matching one of (name, data values); the others are kept."""
+
+        def matches(event: dict[str, Any]) -> bool:
+            data = event.get("data", {})
+            return any(
+                event["event"] == name and all(data.get(k) == v for k, v in match.items())
+                for name, match in wanted
+            )
+
         deadline = time.monotonic() + 30
         while True:
             for event in self.pending:
-                data = event.get("data", {})
-                if event["event"] == name and all(data.get(k) == v for k, v in match.items()):
+                if matches(event):
                     self.pending.remove(event)
-                    return data
+                    return event
             left = deadline - time.monotonic()
             if left <= 0:
-                raise RuntimeError(f"qemu-storage-daemon sent no {name} {match} within 30 s")
+                raise RuntimeError(f"qemu-storage-daemon sent none of {wanted} within 30 s")
             event = self._pull(max(0.01, left))
             if event is not None:
                 self.pending.append(event)
 
-    def take(self, *names: str) -> list[dict[str, Any]]:
-        """Every event of these names that has arrived so far (not waiting for more)."""
-        while (event := self._pull(0)) is not None:
-            self.pending.append(event)
-        found = [e for e in self.pending if e["event"] in names]
-        self.pending = [e for e in self.pending if e["event"] not in names]
-        return [e.get("data", {}) for e in found]
+    def wait_event(self, name: str, **match: Any) -> dict[str, Any]:
+        """The data of the first event of that name whose data has these values."""
+        return self.wait_for((name, match)).get("data", {})
 
     def start_job(self, command: str, **args: Any) -> str:
         """Start a block job; its id."""
@@ -144,10 +146,21 @@ class StorageDaemon:
         self.cmd(command, **{"job-id": job, **args})
         return job
 
-    def wait_job(self, job: str) -> dict[str, Any]:
+    def wait_job(self, job: str, pending: bool = False) -> dict[str, Any]:
         """Wait until a job has ended and is gone; its completion data; RuntimeError if it
-        failed. (A job still holds its nodes between BLOCK_JOB_COMPLETED and its last
-        status change, `null`: a command on them in between is refused as busy.)"""
+        failed. A job started with `auto-finalize` off (`pending=True`) waits, its data
+        copied, until it is finalized here. (A job still holds its nodes between
+        BLOCK_JOB_COMPLETED and its last status change, `null`: a command on them in between
+        is refused as busy.)"""
+        if pending:
+            event = self.wait_for(
+                ("JOB_STATUS_CHANGE", {"id": job, "status": "pending"}),
+                ("BLOCK_JOB_COMPLETED", {"device": job}),  # it failed before pending
+            )
+            if event["event"] == "JOB_STATUS_CHANGE":
+                self.cmd("job-finalize", id=job)
+            else:
+                self.pending.append(event)
         data = self.wait_event("BLOCK_JOB_COMPLETED", device=job)
         self.wait_event("JOB_STATUS_CHANGE", id=job, status="null")
         if "error" in data:
