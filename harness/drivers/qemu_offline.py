@@ -31,6 +31,9 @@ from .frozen_tree import Delete, FrozenTree
 from .image_engine import ImageEngine
 
 PROMPT = "qemu-io> "
+# the smallest qcow2 cluster, 512 bytes = 8 blocks: a volume spans clusters, and most writes
+# cover part of one, so qcow2's copy-up of the rest of a cluster is exercised
+CREATE = ("-q", "-f", "qcow2", "-o", "cluster_size=512")
 HEX = re.compile(r"^[0-9a-f]{8}:  ((?:[0-9a-f]{2} ){1,16})")
 
 
@@ -124,7 +127,7 @@ class QemuOffline(ImageEngine):
 
     def _overlay(self, backing: str) -> str:
         path = self._file()
-        self._img("create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", path)
+        self._img("create", *CREATE, "-b", backing, "-F", "qcow2", path)
         self.tree.add(path, backing)
         return path
 
@@ -140,7 +143,7 @@ class QemuOffline(ImageEngine):
     # -- primitives ---------------------------------------------------------------------------
     def _make(self, volume: str, nbytes: int) -> None:
         path = self._file()
-        self._img("create", "-q", "-f", "qcow2", path, str(nbytes))
+        self._img("create", *CREATE, path, str(nbytes))
         self.tree.add(path)
         self.tree.retop(volume, path)
 
