@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import reporting as hypothesis_reporting
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.internal.conjecture import engine as hypothesis_engine
@@ -23,6 +24,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from .drivers import Driver, DriverError
 from .generate import DriverBroke, Record, machine_for
 from .session import Capabilities, Nonconformance
+
+SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Verdict:
     trace_path: str = ""
     seed: int | None = None
     database: str = ""
+    shrink_capped: bool = False  # shrinking stopped at shrink_seconds: the trace may be longer
 
     @property
     def exit_code(self) -> int:
@@ -156,8 +160,18 @@ def run_campaign(
     )
     shrink_limit = hypothesis_engine.MAX_SHRINKING_SECONDS  # internal; pinned in pyproject
     hypothesis_engine.MAX_SHRINKING_SECONDS = shrink_seconds
+
+    def reporter(value: object) -> None:
+        """Hypothesis's own output, less its warning for the shrink cap set here (it speaks
+        of five minutes, its own limit): the verdict says it instead."""
+        if isinstance(value, str) and value.startswith(SLOW_SHRINK_WARNING):
+            verdict.shrink_capped = True
+        else:
+            hypothesis_reporting.default(value)
+
     try:
-        run_state_machine_as_test(machine, settings=config)
+        with hypothesis_reporting.with_reporter(reporter):
+            run_state_machine_as_test(machine, settings=config)
     except Nonconformance as err:
         verdict.status, verdict.kind, verdict.problem = "nonconformance", err.kind, err.message
         verdict.explanation = explain(record.log, err)

@@ -301,3 +301,23 @@ def test_forced_stop_must_stop_exactly_the_listed_dependents() -> None:
     run("reference")
     with pytest.raises(Nonconformance, match="dependents listed"):
         run("python:reference.mutants:DependentsUnderReported")
+
+
+def test_a_capped_shrink_is_said_plainly(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """With no time to shrink, the verdict says so and Hypothesis's five-minute warning (its
+    own limit, not ours) is not printed; the unshrunk trace still reproduces the failure."""
+    out = tmp_path / "cx.json"
+    v = run_campaign(
+        lambda: open_driver("python:reference.mutants:RefusalChangesState"),
+        examples=300,
+        steps=50,
+        seed_value=0,
+        shrink_seconds=0,
+        save_to=out,
+        database=tmp_path / "db",
+    )
+    assert v.status == "nonconformance" and v.shrink_capped
+    assert "five minutes" not in capsys.readouterr().out
+    trace = load_trace(out)
+    mutant = open_driver("python:reference.mutants:RefusalChangesState")
+    assert any(s.problem for s in replay(trace, mutant))

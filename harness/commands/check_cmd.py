@@ -123,6 +123,11 @@ def report(console: Console, v: Verdict, args: argparse.Namespace) -> None:
         console.print(f"[red]{escape(v.kind)}:[/] {escape(v.problem)}")
         if v.explanation and v.explanation != v.problem:
             console.print(escape(v.explanation))
+        if v.shrink_capped:
+            console.print(
+                f"shrinking stopped after {args.shrink_seconds} s (--shrink-seconds): the "
+                "counterexample is correct but may not be the shortest"
+            )
         if v.trace_path:
             console.print(
                 f"counterexample ({len(v.trace['ops']) if v.trace else 0} operations)"
