@@ -20,7 +20,6 @@ source; `copy`/`settle` change nothing).
 from __future__ import annotations
 
 from .image_engine import ImageEngine, Mapping, Refused
-from .nbd_client import Connection
 from .qsd import StorageDaemon
 
 
@@ -41,14 +40,10 @@ class QemuCbw(ImageEngine):
         self.nbytes: dict[str, int] = {}
         self.read_through: set[str] = set()  # data nodes a target reads through
         self.copied_into: set[str] = set()  # data nodes a filter copies into
-        self.exports: dict[str, tuple[str, Connection]] = {}
 
     def _export(self, volume: str) -> None:
         """(Re)export the volume's entry node and connect to it."""
-        old = self.exports.pop(volume, None)
-        if old is not None:
-            self.qsd.unexport(*old)
-        self.exports[volume] = self.qsd.export(self.entry[volume])
+        self.qsd.expose(volume, self.entry[volume])
 
     def _pinned(self, volume: str) -> str | None:
         """Why the volume's data node can be neither replaced nor deleted, if it cannot."""
@@ -69,7 +64,7 @@ class QemuCbw(ImageEngine):
         why = self._pinned(volume)
         if why is not None:
             raise Refused("volume_in_use", why)
-        self.qsd.unexport(*self.exports.pop(volume))
+        self.qsd.hide(volume)
         self.qsd.delete_node(self.data.pop(volume))
         del self.entry[volume], self.nbytes[volume]
 
@@ -85,10 +80,10 @@ class QemuCbw(ImageEngine):
                 raise Refused("bad_state", f"{source!r} is a filter's target: no filter on it")
         for source, target in pairs:
             node = self.qsd.new_node(self.nbytes[target], backing=self.data[source])
-            self.qsd.unexport(*self.exports.pop(target))
+            self.qsd.hide(target)
             self.qsd.delete_node(self.data[target])
             self.data[target] = self.entry[target] = node
-            self.qsd.unexport(*self.exports.pop(source))
+            self.qsd.hide(source)
             cbw = f"cbw-{node}"
             self.qsd.cmd(
                 "blockdev-add",
@@ -104,10 +99,10 @@ class QemuCbw(ImageEngine):
             self._export(target)
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
-        self.exports[volume][1].write(offset, raw)
+        self.qsd.connection(volume).write(offset, raw)
 
     def _read(self, volume: str, offset: int, length: int) -> bytes:
-        return self.exports[volume][1].read(offset, length)
+        return self.qsd.connection(volume).read(offset, length)
 
     def _startable(self, m: Mapping, name: str) -> None:
         if m.active:
@@ -115,14 +110,9 @@ class QemuCbw(ImageEngine):
 
     def _wipe(self) -> None:
         """A new daemon: filters cannot be unstacked from a live chain one by one."""
-        for _, conn in self.exports.values():
-            conn.close()
         self.qsd.close()
         self.qsd = StorageDaemon("cascadecheck-cbw-")
         self._empty()
 
     def _shutdown(self) -> None:
-        for _, conn in self.exports.values():
-            conn.close()
-        self.exports.clear()
         self.qsd.close()

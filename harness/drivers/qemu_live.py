@@ -29,7 +29,6 @@ from typing import Any
 
 from .frozen_tree import Delete, FrozenTree
 from .image_engine import ImageEngine
-from .nbd_client import Connection
 from .qsd import CLUSTER, StorageDaemon
 
 # a stream job copies a chunk, then sleeps chunk/speed: at a cluster per second per grain asked
@@ -49,7 +48,6 @@ class QemuLive(ImageEngine):
         self.qsd = StorageDaemon("cascadecheck-qsd-")
         self.tree = FrozenTree()
         self.nbytes: dict[str, int] = {}
-        self.exports: dict[str, tuple[str, Connection]] = {}  # volume -> export, connection
         self.jobs: dict[str, str] = {}  # running stream job -> the node it streams into
         self.streams: dict[str, str] = {}  # running stream job -> the clone target it copies
         self.copied: set[str] = set()  # targets whose stream ended since they were started
@@ -57,10 +55,7 @@ class QemuLive(ImageEngine):
     # -- plumbing ----------------------------------------------------------------------------
     def _export(self, volume: str) -> None:
         """(Re)export the volume's top node and connect to it."""
-        old = self.exports.pop(volume, None)
-        if old is not None:
-            self.qsd.unexport(*old)
-        self.exports[volume] = self.qsd.export(self.tree.top[volume])
+        self.qsd.expose(volume, self.tree.top[volume])
 
     def _collect(self, released: list[str]) -> None:
         """Delete nodes nothing reads; fold a frozen node into its only reader, live. A job
@@ -82,7 +77,7 @@ class QemuLive(ImageEngine):
         self._export(volume)
 
     def _drop(self, volume: str) -> None:
-        self.qsd.unexport(*self.exports.pop(volume))
+        self.qsd.hide(volume)
         del self.nbytes[volume]
         self._collect([self.tree.forget(volume)])
 
@@ -114,10 +109,10 @@ class QemuLive(ImageEngine):
         self._collect([r for r in released if r is not None])
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
-        self.exports[volume][1].write(offset, raw)
+        self.qsd.connection(volume).write(offset, raw)
 
     def _read(self, volume: str, offset: int, length: int) -> bytes:
-        return self.exports[volume][1].read(offset, length)
+        return self.qsd.connection(volume).read(offset, length)
 
     def _copy(self, target: str, grains: int) -> bool:
         """The first `copy` starts the target's stream job and returns while it runs (or waits
@@ -183,8 +178,8 @@ class QemuLive(ImageEngine):
 
     def _wipe(self) -> None:
         self._drain()
-        for volume in list(self.exports):
-            self.qsd.unexport(*self.exports.pop(volume))
+        for volume in list(self.qsd.volumes):
+            self.qsd.hide(volume)
         for node in self.tree.nodes():  # leaves first: a node in use as backing stays
             self.qsd.delete_node(node)
         self.tree = FrozenTree()
@@ -192,7 +187,4 @@ class QemuLive(ImageEngine):
         self.copied.clear()
 
     def _shutdown(self) -> None:
-        for _, conn in self.exports.values():
-            conn.close()
-        self.exports.clear()
         self.qsd.close()

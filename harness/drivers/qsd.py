@@ -67,6 +67,7 @@ class StorageDaemon:
         self.qmp_path = str(self.dir / "qmp.sock")
         self.nbd_path = str(self.dir / "nbd.sock")
         self.ids = itertools.count(1)
+        self.volumes: dict[str, tuple[str, Connection]] = {}  # volume -> export, connection
         self.proc = subprocess.Popen(
             [
                 "qemu-storage-daemon",
@@ -218,8 +219,27 @@ class StorageDaemon:
         self.cmd("block-export-del", id=export)
         self.wait_event("BLOCK_EXPORT_DELETED", id=export)
 
+    # -- volumes: one export and one connection each --------------------------------------------
+    def expose(self, volume: str, node: str) -> None:
+        """The volume's export, (re)pointed at `node`, and a fresh connection to it."""
+        self.hide(volume)
+        self.volumes[volume] = self.export(node)
+
+    def hide(self, volume: str) -> None:
+        """Remove the volume's export, if it has one."""
+        old = self.volumes.pop(volume, None)
+        if old is not None:
+            self.unexport(*old)
+
+    def connection(self, volume: str) -> Connection:
+        """The connection to the volume's export."""
+        return self.volumes[volume][1]
+
     def close(self) -> None:
         """Quit the daemon (kill it if it does not go) and remove its files."""
+        for _, conn in self.volumes.values():
+            conn.close()
+        self.volumes.clear()
         if getattr(self, "qmp", None) is not None:
             try:
                 self.qmp.cmd_raw("quit")
