@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,9 @@ def test_qemu_live_background_copy_runs_while_the_host_writes() -> None:
         impl: Any = d.impl  # type: ignore[attr-defined]
         running = impl.qsd.cmd("query-block-jobs")
         assert [j["type"] for j in running] == ["stream"] and running[0]["speed"] == 1024
+        deadline = time.monotonic() + 10
+        while not running[0]["offset"] and time.monotonic() < deadline:  # its first cluster
+            running = impl.qsd.cmd("query-block-jobs")
         status = _do(d, "status", map="st")  # progress is the job's offset over its length
         assert status["state"] == "copying" and 0 < status["progress"] < 100
         _do(d, "write", volume="S", block=4, data=["x"])
