@@ -330,3 +330,40 @@ def test_qemu_live_jobs_on_one_chain_take_turns() -> None:
         assert _do(d, "read", volume="B", block=0, count=8)["data"] == [*s[:4], "b", *s[5:]]
     finally:
         d.close()
+
+
+def _w(volume: str, block: int, data: list[str]) -> dict[str, Any]:
+    return {"op": "write", "volume": volume, "block": block, "data": data}
+
+
+@pytest.mark.parametrize(
+    ("ops", "kept"),
+    [
+        ([_w("T", 2, ["y", "z"]), _w("S", 2, ["s", "s"])], False),
+        ([_w("T", 2, ["y", "z"]), _w("S", 0, ["p", "q", "r", "s"])], False),
+        ([_w("T", 2, ["y", "z"]), {"op": "start", "map": "su"}, _w("S", 2, ["s", "s"])], False),
+        (
+            [_w("T", 2, ["y", "z"]), {"op": "start", "map": "su"}, _w("S", 0, ["p", "q", "r"])],
+            False,
+        ),
+        ([_w("S", 1, ["x"]), _w("T", 2, ["y", "z"]), _w("S", 2, ["s", "s"])], True),
+    ],
+)
+def test_copy_before_write_loses_target_writes_made_before_the_first_source_write(
+    ops: list[dict[str, Any]], kept: bool
+) -> None:
+    """What docs/engines.md says of QEMU's filter, pinned: a QEMU that behaves otherwise shows."""
+    d = _open("qemu-cbw")
+    try:
+        d.request({"op": "reset", "grain_size": 2})
+        for v in ("S", "T", "U"):
+            _do(d, "create_volume", volume=v, size=4)
+        _do(d, "write", volume="S", block=0, data=["a", "b", "c", "d"])
+        _do(d, "create_map", map="st", source="S", target="T", type="snapshot")
+        _do(d, "create_map", map="su", source="S", target="U", type="snapshot")
+        _do(d, "start", map="st")
+        for op in ops:
+            assert d.request(op)["ok"], op
+        assert _image(d, "T") == (["a", "b", "y", "z"] if kept else ["a", "b", "c", "d"])
+    finally:
+        d.close()
