@@ -23,7 +23,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cascadecheck", "cascaded point-in-time copy conformance")
     group.addoption(
         "--cascade-driver",
-        help="implementation to check (reference, python:MODULE:CLASS, exec:COMMAND)",
+        help="implementation to check (reference, python:MODULE:CLASS, exec:COMMAND, or a real "
+        "engine such as qemu-live)",
     )
     group.addoption("--cascade-examples", type=int, default=200, help="sequences to try")
     group.addoption("--cascade-steps", type=int, default=50, help="operations per sequence")
