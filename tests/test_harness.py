@@ -14,9 +14,11 @@ import pytest
 from harness.campaign import run_campaign
 from harness.cli import main
 from harness.drivers import DriverError, open_driver
+from harness.oracle import Oracle
 from harness.replay import replay
 from harness.session import Capabilities, Nonconformance, Session
 from harness.trace import load_trace
+from reference import Engine
 from reference.mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -321,3 +323,36 @@ def test_a_capped_shrink_is_said_plainly(tmp_path: Path, capsys) -> None:  # typ
     trace = load_trace(out)
     mutant = open_driver("python:reference.mutants:RefusalChangesState")
     assert any(s.problem for s in replay(trace, mutant))
+
+
+class RefusesVolumes(Engine):
+    """A seeded bug: the reference engine, refusing every new volume."""
+
+    def handle(self, request: object) -> dict[str, object]:
+        if isinstance(request, dict) and request.get("op") == "create_volume":
+            return {"ok": False, "error": "limit", "message": "no room"}
+        return super().handle(request)
+
+
+def test_a_driver_refusing_every_volume_gets_a_verdict_not_a_traceback() -> None:
+    """With no volume no rule could run (Hypothesis would stop with InvalidDefinition)."""
+    v = run_campaign(lambda: open_driver("python:tests.test_harness:RefusesVolumes"), examples=5)
+    assert v.status == "nonconformance" and v.kind == "refused"
+    assert "create_volume V1" in v.problem and "limit" in v.problem
+
+
+def test_an_accepted_group_start_starts_every_member() -> None:
+    """An implementation that reports no states never says a copy finished: when it accepts a
+    group start, every member starts, whatever the oracle last believed."""
+    oracle = Oracle(grain_size=2)
+    for op in (
+        {"op": "create_volume", "volume": "S", "size": 2},
+        {"op": "create_volume", "volume": "T", "size": 2},
+        {"op": "create_group", "group": "g"},
+        {"op": "create_map", "map": "m", "source": "S", "target": "T", "group": "g"},
+        {"op": "start_group", "group": "g"},  # the oracle now believes m is copying
+        {"op": "write", "volume": "S", "block": 0, "data": ["new", "new"]},
+        {"op": "start_group", "group": "g"},  # accepted again: T takes S's image again
+    ):
+        oracle.accepted(op)
+    assert oracle.model.expected("T") == ["new", "new"]
