@@ -22,7 +22,8 @@ from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.stateful import run_state_machine_as_test
 
 from .drivers import Driver, DriverError
-from .generate import DriverBroke, Record, machine_for
+from .generate import machine_for
+from .record import DriverBroke, Record
 from .session import Capabilities, Nonconformance
 
 SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"

@@ -12,17 +12,15 @@ engine's error code and change nothing. Choices favour the most recently used vo
 from __future__ import annotations
 
 import itertools
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from .drivers import Driver, DriverError
-from .session import Capabilities, Nonconformance, Session
+from .drivers import DriverError
+from .record import DriverBroke, Record
+from .session import Nonconformance, Session
 
 RATES = (0, 10, 50, 100, 150)
 MAX_VOLUMES = 6
@@ -42,43 +40,6 @@ FEATURES = (
     "invalid",
     "restore",
 )
-
-
-@dataclass
-class Record:
-    """What a campaign keeps across Hypothesis examples: the log of the run that failed last,
-    coverage, and the driver (reopened after it broke)."""
-
-    open_driver: Callable[[], Driver]
-    caps: Capabilities
-    policy: str
-    step_check: bool
-    driver: Driver | None = None
-    log: list[dict[str, Any]] = field(default_factory=list)
-    grain_size: int = 2
-    fired: Counter[str] = field(default_factory=Counter)
-    deepest: int = 0
-    steps: int = 0
-    broken: DriverError | None = None
-    broken_log: list[dict[str, Any]] = field(default_factory=list)
-    on_example: Callable[[Record], None] | None = None  # progress reporting
-
-    def fresh_driver(self) -> Driver:
-        """The driver, reopened if a previous example broke it."""
-        if self.driver is None or self.broken is not None:
-            if self.driver is not None:
-                self.driver.close()
-            self.driver = self.open_driver()
-            self.broken = None
-        return self.driver
-
-
-class DriverBroke(BaseException):
-    """The implementation crashed, hung or answered garbage: the campaign stops at once."""
-
-    def __init__(self, error: DriverError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def _with_flags(op: dict[str, Any], **flags: bool) -> dict[str, Any]:
