@@ -101,12 +101,12 @@ class QemuLive(ImageEngine):
             self.tree.retop(s, overlays[s])
         released = []
         for source, target in pairs:
-            self.copied.discard(target)  # its new image is not copied yet
             node = self.qsd.new_node(self.nbytes[target], backing=frozen[source])
             self.tree.add(node, frozen[source])
             released.append(self.tree.retop(target, node))
             self._export(target)
-        self._collect([r for r in released if r is not None])
+        self._collect([r for r in released if r is not None])  # may end a job on an old top
+        self.copied.difference_update(t for _, t in pairs)  # their new images are not copied
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
         self.qsd.connection(volume).write(offset, raw)
