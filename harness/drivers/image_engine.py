@@ -5,7 +5,7 @@ copy types, no map states and none of the product's refusals. `ImageEngine` keep
 bookkeeping once for every engine driver — volumes, maps and their states (`copying` until a
 clone's copy is complete, then `idle_or_copied`), groups, validation, refusals, tokens as
 bytes — and leaves an engine a handful of primitives (`_make`, `_drop`, `_start`, `_write`,
-`_read`, `_copy`, `_finish`, `_done`, `_progress`, `_wipe`, `_shutdown`). A refused
+`_read`, `_copy`, `_finish`, `_progress`, `_wipe`, `_shutdown`). A refused
 operation reaches no primitive, so it changes nothing (an engine may refuse in `_start` or
 `_drop`, before it changes anything); a primitive that fails raises, and the harness reports
 the engine as crashed. There is no stopping, preparing or cleaning: `hello` says so, and
@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 MAX_BLOCKS = 65536
-BASE_OPS = (
+# `start_group` hands `_start` every pair of the group at once: qemu-live makes that one QMP
+# transaction; the others start the pairs one by one, which is still one instant to a host,
+# since the driver serialises all I/O and no member's source is another member's target
+# (refused before `_start`)
+OPS = (
     "hello",
     "reset",
     "create_volume",
@@ -34,8 +38,10 @@ BASE_OPS = (
     "copy",
     "settle",
     "status",
+    "create_group",
+    "delete_group",
+    "start_group",
 )
-GROUP_OPS = ("create_group", "delete_group", "start_group")
 
 
 class Refused(Exception):
@@ -121,10 +127,6 @@ class ImageEngine:
     def _finish(self, target: str) -> None:
         """Run a clone's background copy to completion (nothing to do by default)."""
 
-    def _done(self, target: str) -> bool:
-        """A clone's background copy has ended by itself (engines whose copy runs alone)."""
-        return False
-
     def _progress(self, target: str) -> int:
         """How far a copying map's background copy is, in percent, where the engine says."""
         return 0
@@ -138,17 +140,10 @@ class ImageEngine:
         """Release every process and file the engine holds."""
 
     # -- the vocabulary ----------------------------------------------------------------------
-    def ops(self) -> list[str]:
-        """The operations this driver answers. `start_group` hands `_start` every pair of the
-        group at once: qemu-live makes that one QMP transaction; the others start the pairs
-        one by one, which is still one instant to a host, since the driver serialises all I/O
-        and no member's source is another member's target (refused before `_start`)."""
-        return [*BASE_OPS, *GROUP_OPS]
-
     def handle(self, request: Any) -> dict[str, Any]:
         """One operation; a refusal changes nothing."""
         op = request.get("op") if isinstance(request, dict) else None
-        if op not in self.ops():
+        if op not in OPS:
             return {
                 "ok": False,
                 "error": "unsupported" if isinstance(op, str) else "bad_request",
@@ -199,7 +194,7 @@ class ImageEngine:
             "name": self.name,
             "version": self.version,
             "protocol": "cascadecheck/1",
-            "ops": self.ops(),
+            "ops": list(OPS),
             "exposes": ["images", "states"],
             "policies": ["per-type", "mixed"],
         }
@@ -306,8 +301,6 @@ class ImageEngine:
         """The map's state as the product names it: `copying` from its start until a clone's
         background copy is complete, then `idle_or_copied`; a snapshot copies until deleted."""
         m = self._map(f["map"])
-        if m.kind == "clone" and m.active and not m.complete:
-            m.complete = self._done(m.target)
         copying = m.active and not m.complete
         return {
             "state": "copying" if copying else "idle_or_copied",
