@@ -5,7 +5,9 @@ Installed with cascadecheck (entry point `pytest11`), so a vendor's own CI can g
     pytest --cascade-driver "exec:./my-array-driver" --cascade-examples 500
 
 The test fails with the explanation and the saved counterexample trace when the implementation
-does not keep every point-in-time image; without `--cascade-driver` the plugin adds nothing.
+does not do what the specification says, and it fails as *inconclusive* (never passes) when
+the campaign did not reach what the implementation declares; its JUnit properties carry the
+verdict. Without `--cascade-driver` the plugin adds nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from .campaign import run_campaign
-from .drivers import DriverError, open_driver
+from .campaign import Plan, run_campaign
+from .drivers import open_driver
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,22 +45,20 @@ class ConformanceItem(pytest.Item):
         """Run the campaign; fail with the explanation."""
         opt = self.config.getoption
         driver = opt("--cascade-driver")
-        try:
-            verdict = run_campaign(
-                lambda: open_driver(driver),
-                examples=opt("--cascade-examples"),
-                steps=opt("--cascade-steps"),
-                seed_value=opt("--cascade-seed"),
-                save_to=opt("--cascade-out"),
-            )
-        except DriverError as err:
-            raise CascadeFailure(f"driver error: {err}") from None
-        self.user_properties.append(("steps", verdict.steps))
-        self.user_properties.append(("deepest_cascade", verdict.deepest))
+        plan = Plan(
+            examples=opt("--cascade-examples"),
+            steps=opt("--cascade-steps"),
+            seed=opt("--cascade-seed"),
+            save_to=opt("--cascade-out"),
+        )
+        verdict = run_campaign(lambda: open_driver(driver), plan)
+        for name in ("status", "exit_code", "steps", "sequences", "deepest"):
+            self.user_properties.append((name, getattr(verdict, name)))
         if verdict.status != "conforms":
+            what = verdict.status.replace("_", " ").upper()
             raise CascadeFailure(
-                f"{verdict.kind}: {verdict.problem}\n{verdict.explanation}\n"
-                f"trace: {verdict.trace_path}"
+                f"{what} ({verdict.kind or verdict.status}): {verdict.problem}\n"
+                f"{verdict.explanation}\ntrace: {verdict.trace_path or '-'}"
             )
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:

@@ -70,14 +70,28 @@ class ImageModel:
         """The volume has an image (it was not lost)."""
         return volume in self.images
 
-    def expected(self, volume: str) -> list[Token]:
-        """The volume's image, block by block."""
-        arr = self.images[volume]
-        return [token for g in range(len(arr)) for token in arr[g]]
+    def expected(self, volume: str, block: int = 0, count: int | None = None) -> list[Token]:
+        """The volume's image, block by block (a range of it when asked)."""
+        arr, gs = self.images[volume], self.grain_size
+        end = self.sizes[volume] if count is None else block + count
+        out: list[Token] = []
+        for g in range(block // gs, -(-end // gs)):
+            out.extend(arr[g])
+        skip = block - (block // gs) * gs
+        return out[skip : skip + end - block]
 
-    def pin(self, volume: str, observed: list[str]) -> None:
-        """Unconstrained blocks take the values first observed."""
-        current = self.expected(volume)
-        if None in current:
-            merged = [o if e is None else e for e, o in zip(current, observed, strict=True)]
-            self.images[volume] = self._grains(volume, merged)
+    def pin(self, volume: str, observed: list[str], block: int = 0) -> None:
+        """Unconstrained blocks take the values first observed (a read from `block`)."""
+        gs, arr = self.grain_size, self.images[volume]
+        end = block + len(observed)
+        pinned = {}
+        for g in range(block // gs, -(-end // gs)):
+            old = arr[g]
+            if None in old:
+                first = g * gs
+                pinned[g] = tuple(
+                    observed[first + i - block] if t is None and block <= first + i < end else t
+                    for i, t in enumerate(old)
+                )
+        if pinned:
+            self.images[volume] = arr.store_many(pinned)

@@ -202,5 +202,9 @@ class GrainArray(Mapping[int, Any]):
         new[index] = value
         return GrainArray(new, self._default)
 
+    def store_many(self, values: Mapping[int, Any]) -> GrainArray:
+        """A new array with several elements replaced (one copy, not one per element)."""
+        return GrainArray({**self._items, **values}, self._default)
+
     def __repr__(self) -> str:
         return f"GrainArray({self._items!r})"

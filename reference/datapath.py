@@ -20,13 +20,19 @@ class DataPath(EngineState):
             )
 
     def read_blocks(self, volume: str, block: int, count: int) -> list[str]:
-        """Each block from the nearest upstream holder of its grain (reads never copy)."""
+        """Each grain from the nearest upstream holder (reads never copy)."""
         self._check_range(volume, block, count)
         self.require_online(volume)
-        out = []
-        for b in range(block, block + count):
-            holder = self.topology.image_holder(volume, b // self.grain_size, self.is_split)
-            out.append(self.phys[holder][b])
+        if volume not in self.topology.primary:  # not a target: its own blocks
+            return self.phys[volume][block : block + count]
+        out: list[str] = []
+        end = block + count
+        while block < end:
+            grain = block // self.grain_size
+            upto = min(end, (grain + 1) * self.grain_size)
+            holder = self.topology.image_holder(volume, grain, self.is_split)
+            out.extend(self.phys[holder][block:upto])
+            block = upto
         return out
 
     def write_blocks(self, volume: str, block: int, data: list[str]) -> None:

@@ -147,9 +147,19 @@ class RefusalChangesState(Engine):
         super().write_blocks(volume, block, data)
 
 
-MUTANTS: dict[str, type[Engine]] = {
-    cls.__name__: cls
-    for cls in (
+class DependentsUnderReported(Engine):
+    """`dependents` lists only the maps reading directly through the map, not the closure a
+    forced stop really stops."""
+
+    def dependents(self, name: str) -> list[str]:
+        m = self.map(name)
+        return sorted(self.direct_dependents(m)) if self.active(m) else []
+
+
+def _registry() -> dict[str, type[Engine]]:
+    from .mutants_lifecycle import LIFECYCLE_MUTANTS
+
+    data_path = (
         WrongInsertionPoint,
         CopyToWrongNeighbour,
         NoDownstreamOnTargetWrite,
@@ -161,15 +171,10 @@ MUTANTS: dict[str, type[Engine]] = {
         IncrementalTooLittle,
         RestoreBreaksOthers,
         RefusalChangesState,
+        DependentsUnderReported,
     )
-}
+    return {cls.__name__: cls for cls in (*data_path, *LIFECYCLE_MUTANTS)}
 
 
-class DependentsUnderReported(Engine):
-    """`dependents` lists only the maps reading directly through the map, not the closure a
-    forced stop really stops (checked by the harness's dependents check, not hunted by the
-    campaign test)."""
-
-    def dependents(self, name: str) -> list[str]:
-        m = self.map(name)
-        return sorted(self.direct_dependents(m)) if self.active(m) else []
+# every seeded mutant inside the engine, by name (`python:reference.mutants:NAME`)
+MUTANTS: dict[str, type[Engine]] = _registry()

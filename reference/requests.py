@@ -118,6 +118,8 @@ def _check_list(where: str, value: Any, item_type: type) -> None:
             raise OpError("bad_request", f"{where} items must be {item_type.__name__}s")
         if isinstance(item, str) and len(item) > MAX_TOKEN:
             raise OpError("bad_request", f"{where} tokens are at most {MAX_TOKEN} characters")
+        if isinstance(item, str) and any(ord(c) < 32 for c in item):
+            raise OpError("bad_request", f"{where} tokens must not contain control characters")
         if isinstance(item, int) and item < 0:
             raise OpError("bad_request", f"{where} items must not be negative")
 

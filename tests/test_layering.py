@@ -69,6 +69,44 @@ def test_layers_import_only_what_they_may() -> None:
     assert bad == []
 
 
+# the harness's own parts, lowest first: each imports only itself and parts below it
+HARNESS_PARTS = (
+    "protocol",  # the vocabulary's schemas
+    "drivers",  # how an implementation is reached
+    "trace",  # trace files and replay
+    "core",  # the lockstep session, the oracle, the step check
+    "generate",  # Hypothesis generation and coverage
+    "campaign",  # corpus, campaign, shrinking, verdicts
+    "views",  # walks and pictures for learners
+    "commands",  # the subcommands
+)
+
+
+def _part(module: str) -> int:
+    parts = module.split(".")
+    if parts[0] != "harness" or len(parts) < 2:
+        return -1
+    return HARNESS_PARTS.index(parts[1]) if parts[1] in HARNESS_PARTS else len(HARNESS_PARTS)
+
+
+def test_harness_parts_import_only_downwards() -> None:
+    upward = [
+        (src, dst)
+        for src, dst in _graph().edges
+        if src.startswith("harness.") and dst.startswith("harness.") and _part(dst) > _part(src)
+    ]
+    assert upward == []
+
+
+def test_harness_modules_stay_small() -> None:
+    big = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "harness").rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert big == {}
+
+
 def test_no_import_cycles() -> None:
     graph = _graph()
     # a package's __init__ re-exporting its own modules is not a cycle between ideas

@@ -9,8 +9,7 @@ import pytest
 
 from harness.cli import main
 from harness.drivers import open_driver
-from harness.replay import replay
-from harness.trace import parse_trace
+from harness.trace import parse_trace, replay
 from model.logic import GrainArray
 from model.rules import Spec
 from proofs import suite

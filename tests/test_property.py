@@ -8,7 +8,7 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.oracle import Oracle
+from harness.core.oracle import Oracle
 from model import machine
 from reference import Engine
 
@@ -104,8 +104,9 @@ def test_random_sequences_keep_every_image(
             continue
         for ev in answer.get("events", []):
             assert machine.legal((ev["from"], ev["cause"], ev["to"])), ev
-        oracle.accepted(op)
-        oracle.observed({n: (m.state, m.progress) for n, m in engine.maps.items()})
+        oracle.accepted(op, answer.get("events", []))
+        for name, m in engine.maps.items():
+            oracle.progress(name, m.progress)
         _check(engine, oracle)
         graph = engine.topology.graph  # reads walk up a forest: no cycles, one upstream each
         assert not graph or nx.is_branching(graph)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.campaign.corpus import SCENARIOS
 from harness.cli import main
 from harness.trace import Trace, TraceError, TraceOp, load_trace, mismatch, parse_trace
 
-EXAMPLES = sorted(Path(__file__).parent.parent.joinpath("examples").glob("*.json"))
+EXAMPLES = sorted(SCENARIOS.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -96,7 +97,7 @@ def test_invalid_operations_in_a_trace_are_answered_not_crashed(tmp_path: Path) 
 
 
 def test_policy_override_changes_the_cascades(capsys) -> None:  # type: ignore[no-untyped-def]
-    per_type = Path(__file__).parent.parent / "examples" / "per-type-cascades.json"
+    per_type = SCENARIOS / "per-type-cascades.json"
     assert main(["replay", str(per_type), "--policy", "mixed"]) == 1
     assert "expect failed .cascades" in capsys.readouterr().out
 

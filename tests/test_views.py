@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.campaign.corpus import SCENARIOS
 from harness.cli import main
 from harness.drivers import open_driver
 from harness.trace import load_trace
-from harness.walk import walk
+from harness.views.walk import walk
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = SCENARIOS
 # CI installs graphviz and chromium and sets this, so a missing tool fails instead of skipping
 REQUIRED = os.environ.get("CASCADECHECK_REQUIRE_TOOLS") == "1"
 
@@ -70,7 +71,7 @@ def test_html_report_of_a_failure_loads_in_chromium(tmp_path: Path) -> None:
 
     cx = tmp_path / "cx.json"
     mutant = "python:reference.mutants:RefusalChangesState"
-    v = run_campaign(lambda: open_driver(mutant), examples=300, steps=50, seed_value=0, save_to=cx)
+    v = run_campaign(lambda: open_driver(mutant), examples=300, steps=50, seed=0, save_to=cx)
     assert v.status == "nonconformance"
     report = tmp_path / "report.html"
     assert (

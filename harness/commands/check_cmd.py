@@ -1,44 +1,51 @@
-"""`cascadecheck check`: the main job — does an implementation keep every point-in-time image?"""
+"""`cascadecheck check`: the main job — does an implementation do what the specification says?"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..campaign import Verdict, run_campaign
-from ..drivers import DriverError, open_driver
+from ..campaign import Plan, Verdict, run_campaign
+from ..campaign.corpus import SCENARIOS
+from ..drivers import open_driver
+from ..generate import Record
+from .common import Progress, UsageError, nonnegative, positive, writable
+from .report import print_verdict, write_json, write_junit
 
-DEFAULT_DB = ".cascadecheck/examples"
+DEFAULT_HOME = Path(".cascadecheck")
 
 
 def add_parser(sub: Any) -> None:
     """Register the subcommand."""
-    p = sub.add_parser("check", help="check an implementation with generated operation sequences")
+    p = sub.add_parser(
+        "check",
+        help="check an implementation with scenario traces and generated operation sequences",
+    )
     p.add_argument(
         "--driver",
         default="reference",
         help="reference (default), python:MODULE:CLASS, exec:COMMAND, or a real engine: "
         "qemu-live, qemu-offline, qemu-cbw, nbdkit-cow, reflink-btrfs, reflink-xfs",
     )
-    p.add_argument("--examples", type=int, default=200, help="sequences to try (default 200)")
-    p.add_argument("--steps", type=int, default=50, help="operations per sequence (default 50)")
+    p.add_argument("--examples", type=positive, default=200, help="sequences (default 200)")
+    p.add_argument("--steps", type=positive, default=50, help="operations per sequence (50)")
     p.add_argument("--seed", type=int, help="random seed (default: fresh)")
-    p.add_argument("--policy", choices=["per-type", "mixed"], default="per-type")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (exec)")
+    p.add_argument(
+        "--policy",
+        choices=["per-type", "mixed"],
+        help="only this policy (default: every policy the implementation declares)",
+    )
+    p.add_argument("--timeout", type=positive, default=10.0, help="seconds per request (exec)")
     p.add_argument(
         "--shrink-seconds",
-        type=int,
-        default=30,
-        help="stop shrinking a counterexample after this long (default 30)",
+        type=nonnegative,
+        default=20.0,
+        help="time to shrink a counterexample (default 20)",
     )
     p.add_argument(
         "--no-step-check",
@@ -46,112 +53,76 @@ def add_parser(sub: Any) -> None:
         help="skip the concrete evaluation of the rules on exposed internals",
     )
     p.add_argument(
-        "--out", default="cascadecheck-failure.json", help="where a counterexample trace is saved"
+        "--observe-every-step",
+        action="store_true",
+        help="read every volume and ask after every map after every operation (this hides "
+        "implementations that copy lazily when read; default: at chosen points and at the end)",
     )
-    p.add_argument("--database", default=DEFAULT_DB, help="Hypothesis example database")
+    p.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also replay the scenario traces in DIR before generating (repeatable)",
+    )
+    p.add_argument("--no-scenarios", action="store_true", help="skip the shipped scenario traces")
+    p.add_argument(
+        "--out", default="cascadecheck-failure.json", help="where a counterexample is saved"
+    )
+    p.add_argument(
+        "--database",
+        default=str(DEFAULT_HOME / "examples"),
+        help="Hypothesis example database (default .cascadecheck/examples); found "
+        "counterexamples are also kept beside it in corpus/ and replayed first next time",
+    )
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--json", metavar="FILE", help="write the verdict as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 conforms, 1 nonconformance, 2 usage or driver error."""
-    console = Console()
-    if args.examples < 1 or args.steps < 1 or args.timeout <= 0:
-        console.print("[red]error:[/red] --examples, --steps and --timeout must be positive")
-        return 2
+    """Exit codes: see `cascadecheck --help`."""
+    console = Console(highlight=False)
+    for path in (args.out, args.json, args.junit):
+        if path:
+            writable(path)
+    for folder in args.corpus:
+        if not Path(folder).exists():
+            raise UsageError(f"--corpus {folder}: no such file or folder")
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
-    try:
-        probe = open_driver(args.driver, args.timeout)
-        probe.close()
-    except DriverError as err:
-        console.print(f"[red]driver error:[/red] {escape(str(err))}")
-        return 2
-    with Progress(
-        TextColumn("[bold]checking[/] {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} sequences, {task.fields[steps]} steps"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(escape(args.driver), total=args.examples, steps=0)
+    database = Path(args.database)
+    corpus = ([] if args.no_scenarios else [SCENARIOS]) + [Path(c) for c in args.corpus]
+    with Progress(console, args.driver, args.examples) as progress:
 
-        def tick(record: Any) -> None:
-            progress.update(task, advance=1, steps=record.steps)
+        def tick(record: Record) -> None:
+            progress.update(record.sequences, record.steps, record.coverage.deepest, record.failing)
 
-        try:
-            verdict = run_campaign(
-                lambda: open_driver(args.driver, args.timeout),
+        verdict = run_campaign(
+            lambda: open_driver(args.driver, args.timeout),
+            Plan(
                 examples=args.examples,
                 steps=args.steps,
-                seed_value=seed,
+                seed=seed,
                 policy=args.policy,
                 step_check=not args.no_step_check,
-                save_to=args.out,
-                database=args.database,
+                observe_every_step=args.observe_every_step,
                 shrink_seconds=args.shrink_seconds,
+                database=database,
+                save_to=args.out,
+                corpus=corpus,
+                regressions=database.parent / "corpus",
                 on_example=tick,
-            )
-        except DriverError as err:
-            console.print(f"[red]driver error:[/red] {escape(str(err))}")
-            return 2
-    report(console, verdict, args)
-    if args.junit:
-        write_junit(Path(args.junit), verdict)
-    if args.json:
-        Path(args.json).write_text(json.dumps(verdict.summary(), indent=2) + "\n")
+            ),
+        )
+    _report(console, verdict, args)
     return verdict.exit_code
 
 
-def report(console: Console, v: Verdict, args: argparse.Namespace) -> None:
-    """The summary: steps, rules covered, deepest cascade, verdict."""
-    table = Table(title=f"cascadecheck check — {escape(v.driver)}", show_header=False)
-    table.add_row(
-        "verdict",
-        {"conforms": "[green]conforms[/]", "nonconformance": "[red]nonconformance found[/]"}.get(
-            v.status, f"[red]driver error ({v.kind})[/]"
-        ),
-    )
-    table.add_row("sequences", str(v.examples))
-    table.add_row("steps", f"{v.steps} in {v.seconds:.1f}s")
-    table.add_row("deepest cascade", f"{v.deepest} targets")
-    table.add_row("rules fired", ", ".join(f"{k} {n}" for k, n in sorted(v.fired.items())))
-    table.add_row("seed", f"{v.seed}   (example database: {escape(v.database)})")
-    console.print(table)
-    if v.status != "conforms":
-        console.print(f"[red]{escape(v.kind)}:[/] {escape(v.problem)}")
-        if v.explanation and v.explanation != v.problem:
-            console.print(escape(v.explanation))
-        if v.shrink_capped:
-            console.print(
-                f"shrinking stopped after {args.shrink_seconds} s (--shrink-seconds): the "
-                "counterexample is correct but may not be the shortest"
-            )
-        if v.trace_path:
-            console.print(
-                f"counterexample ({len(v.trace['ops']) if v.trace else 0} operations)"
-                f" saved to {escape(v.trace_path)}; reproduce with\n"
-                f"  cascadecheck replay {escape(v.trace_path)} --driver "
-                f"{escape(repr(args.driver))}"
-            )
-
-
-def write_junit(path: Path, v: Verdict) -> None:
-    """One test case per campaign, failed with the explanation when nonconforming."""
-    suite = ET.Element(
-        "testsuite",
-        name="cascadecheck",
-        tests="1",
-        failures=str(int(v.status == "nonconformance")),
-        errors=str(int(v.status == "driver_error")),
-        time=f"{v.seconds:.3f}",
-    )
-    case = ET.SubElement(
-        suite, "testcase", classname="cascadecheck.check", name=v.driver, time=f"{v.seconds:.3f}"
-    )
-    if v.status != "conforms":
-        tag = "failure" if v.status == "nonconformance" else "error"
-        node = ET.SubElement(case, tag, message=v.problem, type=v.kind)
-        node.text = f"{v.explanation}\ntrace: {v.trace_path}"
-    ET.ElementTree(suite).write(path, encoding="unicode", xml_declaration=True)
+def _report(console: Console, verdict: Verdict, args: argparse.Namespace) -> None:
+    print_verdict(console, verdict, args.driver)
+    for path, writer in ((args.junit, write_junit), (args.json, write_json)):
+        if path:
+            try:
+                writer(Path(path), verdict)
+            except OSError as err:
+                console.print(f"[red]error:[/red] cannot write {escape(path)}: {escape(str(err))}")

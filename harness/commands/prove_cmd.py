@@ -16,6 +16,8 @@ from rich.table import Table
 from proofs import suite
 from proofs.suite import Settings, passed, run_suite
 
+from .common import folder, writable
+
 
 def add_parser(sub: Any) -> None:
     """Register the subcommand."""
@@ -79,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(console, "--depth must be 0-6 and --data-steps 0-4")
     if not 2 <= args.volumes <= 3:
         return _usage_error(console, "--volumes must be 2 or 3")
+    if args.json and args.json != "-":
+        writable(args.json)
+    if args.traces:
+        folder(args.traces)
     names = (*suite.OBLIGATION_NAMES, *suite.CONTROL_NAMES)
     if args.only and not any(args.only in n for n in names):
         return _usage_error(console, f"no obligation or control matches {args.only!r}")

@@ -11,8 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..drivers import DriverError, open_driver
-from ..replay import VolumeTracker, replay
-from ..trace import TraceError, load_trace
+from ..trace import TraceError, VolumeTracker, load_trace, replay
 
 HIDDEN = ("copies", "events")
 

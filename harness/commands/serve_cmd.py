@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..drivers import DriverError, open_driver
-from ..serve import serve
+from ..drivers.serve import serve
 
 
 def add_parser(sub: Any) -> None:

@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..drivers import DriverError, open_driver
-from ..pictures import grain_table, html_report, render
 from ..trace import TraceError, load_trace
-from ..walk import Snapshot, walk
+from ..views.pictures import grain_table, html_report, render
+from ..views.walk import Snapshot, walk
+from .common import UsageError, folder, writable
 
 
 def add_parser(sub: Any) -> None:
@@ -65,8 +66,12 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    """Pictures after each step (or one step)."""
+    """Pictures after each step (or one step); exit 1 if an expectation failed."""
     console = Console()
+    if args.format in ("svg", "png") and not args.out:
+        raise UsageError(f"--format {args.format} writes one file per step: name a folder (--out)")
+    if args.out:
+        folder(args.out) if args.format in ("svg", "png") else writable(args.out)
     snaps = _walk(console, args)
     if snaps is None:
         return 2
@@ -89,12 +94,11 @@ def run_show(args: argparse.Namespace) -> int:
             out.write_text(text)
             console.print(f"wrote {escape(str(out))}")
         else:
-            folder = Path(args.out or ".")
-            folder.mkdir(parents=True, exist_ok=True)
+            where = Path(args.out)
             for s in chosen:
-                path = folder / f"{Path(args.trace).stem}-step{s.index:03}.{args.format}"
+                path = where / f"{Path(args.trace).stem}-step{s.index:03}.{args.format}"
                 path.write_bytes(render(s, args.format))
-            console.print(f"wrote {len(chosen)} {args.format} file(s) to {escape(str(folder))}")
+            console.print(f"wrote {len(chosen)} {args.format} file(s) to {escape(str(where))}")
     except Exception as err:  # graphviz's dot missing or failing: a named error, not a traceback
         if type(err).__name__ in ("ExecutableNotFound", "CalledProcessError"):
             console.print(

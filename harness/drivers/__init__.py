@@ -19,6 +19,12 @@ ALIASES = {
 }
 
 
+def open_spec() -> Driver:
+    """The specification engine the harness runs in lockstep: the reference engine, loaded by
+    name like any implementation, without the JSON round trip (it is our own code)."""
+    return PythonDriver("reference.engine", "Engine", isolate=False)
+
+
 def open_driver(spec: str, timeout: float = 10.0) -> Driver:
     """A driver from its command-line spelling: reference, python:MODULE:CLASS, exec:COMMAND."""
     spec = ALIASES.get(spec, spec)
@@ -36,4 +42,4 @@ def open_driver(spec: str, timeout: float = 10.0) -> Driver:
     )
 
 
-__all__ = ["Driver", "DriverError", "ExecDriver", "open_driver"]
+__all__ = ["Driver", "DriverError", "ExecDriver", "open_driver", "open_spec"]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+# how an implementation can fail to be driven (every one a named verdict, docs/harness.md)
+DRIVER_VERDICTS = ("crashed", "timeout", "garbage", "out_of_order", "unavailable")
+
 
 class DriverError(Exception):
     """The implementation cannot be talked to: it crashed, hung, or answered garbage."""
 
     def __init__(self, verdict: str, message: str) -> None:
-        super().__init__(f"{verdict}: {message}")
-        self.verdict = verdict  # crashed | timeout | garbage | out_of_order | unavailable
+        super().__init__(message)
+        self.verdict = verdict  # one of DRIVER_VERDICTS
         self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Driver:

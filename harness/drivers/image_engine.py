@@ -2,87 +2,45 @@
 
 A real point-in-time-copy engine (QEMU, nbdkit, a reflink file system) has no map names, no
 copy types, no map states and none of the product's refusals. `ImageEngine` keeps that
-bookkeeping once for every engine driver — volumes, maps and their states (`copying` until a
-clone's copy is complete, then `idle_or_copied`), groups, validation, refusals, tokens as
-bytes — and leaves an engine a handful of primitives (`_make`, `_drop`, `_start`, `_write`,
-`_read`, `_copy`, `_finish`, `_progress`, `_wipe`, `_shutdown`). A refused
-operation reaches no primitive, so it changes nothing (an engine may refuse in `_start` or
-`_drop`, before it changes anything); a primitive that fails raises, and the harness reports
-the engine as crashed. There is no stopping, preparing or cleaning: `hello` says so, and
-exposes images and states, never cascade internals.
+bookkeeping once for every engine driver — volumes, maps and their states, groups, the
+vocabulary's validation and refusals, tokens as bytes — and leaves an engine a handful of
+primitives (`_make`, `_drop`, `_start`, `_write`, `_read`, `_copy`, `_finish`, `_progress`,
+`_wipe`, `_shutdown`). A refused operation reaches no primitive, so it changes nothing (an
+engine may refuse in `_start` or `_drop`, before it changes anything); a primitive that fails
+raises, and the harness reports the engine as crashed.
+
+What these engines cannot do is declared in `hello` (`DECLARED`, plus each engine's own
+`limits`), never silently ignored: a request naming a declared-unsupported flag is refused
+`unsupported`, an unknown field `bad_request`. They copy in their own time (`pace: own`): a
+clone's map is `copying` from its start until the engine's background copy is complete, then
+`idle_or_copied`; a snapshot copies until deleted. Redirect-on-write engines have no cascade
+dependencies, so map states that follow them are declared unsupported (`dependency_states`).
 
 A vocabulary block is `block` bytes: a token is its UTF-8 bytes padded with zeros ("" is all
-zeros), so what a volume reads is what was written, byte for byte.
+zeros; a token has at most 256 characters, so at most 1024 bytes), so what a volume reads is
+what was written, byte for byte.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-MAX_BLOCKS = 65536
-# `start_group` hands `_start` every pair of the group at once: qemu-live makes that one QMP
-# transaction; the others start the pairs one by one, which is still one instant to a host,
-# since the driver serialises all I/O and no member's source is another member's target
-# (refused before `_start`)
-OPS = (
-    "hello",
-    "reset",
-    "create_volume",
-    "delete_volume",
-    "create_map",
-    "delete_map",
-    "start",
-    "write",
-    "read",
-    "copy",
-    "settle",
-    "status",
-    "create_group",
-    "delete_group",
-    "start_group",
+import networkx as nx
+
+from model.vocabulary import MAX_TOKEN, REQUESTS
+
+from ..protocol import request_problem
+from .image_vocabulary import (
+    DECLARED,
+    MAX_BLOCKS,
+    OPS,
+    Mapping,
+    Refused,
+    decode,
+    encode,
 )
 
-
-class Refused(Exception):
-    """A refusal with a vocabulary error code; raised before any primitive runs."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class Mapping:
-    """A map as the driver keeps it: the engine itself knows only volumes."""
-
-    source: str
-    target: str
-    kind: str  # clone | snapshot
-    copy_rate: int
-    clean_rate: int
-    group: str | None = None
-    active: bool = False
-    complete: bool = False
-
-
-class Fields(dict[str, Any]):
-    """A request's fields: a missing one is a `bad_request` refusal, not a crash."""
-
-    def __missing__(self, key: str) -> Any:
-        raise Refused("bad_request", f"missing field {key!r}")
-
-
-def encode(tokens: list[str], block: int) -> bytes:
-    """Tokens as bytes: each token's UTF-8 bytes, zero-padded to one block."""
-    return b"".join(t.encode()[:block].ljust(block, b"\0") for t in tokens)
-
-
-def decode(raw: bytes, block: int) -> list[str]:
-    """Bytes as tokens: one per block, trailing zeros dropped."""
-    return [
-        raw[i : i + block].rstrip(b"\0").decode(errors="replace") for i in range(0, len(raw), block)
-    ]
+__all__ = ["DECLARED", "MAX_BLOCKS", "OPS", "ImageEngine", "Mapping", "Refused", "decode", "encode"]
 
 
 class ImageEngine:
@@ -90,7 +48,8 @@ class ImageEngine:
 
     name: ClassVar[str] = "image-engine"
     version: ClassVar[str] = "?"
-    block: ClassVar[int] = 512  # bytes per vocabulary block
+    block: ClassVar[int] = 4 * MAX_TOKEN  # bytes per vocabulary block: the longest token fits
+    limits: ClassVar[dict[str, str]] = {}  # an engine's own declared limits, with reasons
 
     def __init__(self) -> None:
         self.grain_size = 2
@@ -140,20 +99,41 @@ class ImageEngine:
         """Release every process and file the engine holds."""
 
     # -- the vocabulary ----------------------------------------------------------------------
+    def declared(self) -> dict[str, str]:
+        """Everything this engine does not support, with its reason."""
+        return {**DECLARED, **self.limits}
+
     def handle(self, request: Any) -> dict[str, Any]:
         """One operation; a refusal changes nothing."""
-        op = request.get("op") if isinstance(request, dict) else None
-        if op not in OPS:
-            return {
-                "ok": False,
-                "error": "unsupported" if isinstance(op, str) else "bad_request",
-                "message": f"operation {op!r} is not supported by {self.name}",
-            }
         try:  # only validation refuses; an engine that fails raises, and is reported crashed
-            body = getattr(self, f"_op_{op}")(Fields(request))
+            op = self._validate(request)
+            body = getattr(self, f"_op_{op}")(request)
         except Refused as r:
             return {"ok": False, "error": r.code, "message": str(r)}
         return {"ok": True, **(body or {})}
+
+    def _validate(self, request: Any) -> str:
+        """The request is one of the vocabulary, supported here, with no declared-unsupported
+        flag set; its op."""
+        problem = request_problem(request)
+        if problem:
+            raise Refused("bad_request", problem)
+        op = request["op"]
+        declared = self.declared()
+        if op not in OPS or op in declared:
+            raise Refused("unsupported", f"{self.name} does not support {op}")
+        for key, value in request.items():
+            field = REQUESTS[op].get(key)
+            if field is None or field.required:
+                continue
+            unset = value is False  # an optional flag set to false asks for nothing
+            if f"{op}.{key}" in declared and not unset:
+                raise Refused("unsupported", f"{op}.{key}: {declared[f'{op}.{key}']}")
+            if f"{op}.{key}={value}" in declared:
+                raise Refused(
+                    "unsupported", f"{op}.{key}={value}: {declared[f'{op}.{key}={value}']}"
+                )
+        return str(op)
 
     def close(self) -> None:
         """Release the engine (idempotent)."""
@@ -161,32 +141,58 @@ class ImageEngine:
             self._closed = True
             self._shutdown()
 
-    # -- validation --------------------------------------------------------------------------
-    def _volume(self, name: Any) -> int:
-        if not isinstance(name, str) or name not in self.size:
+    # -- lookups, each refusing as the product does -------------------------------------------
+    def _volume(self, name: str) -> int:
+        if name not in self.size:
             raise Refused("unknown_volume", f"no volume {name!r}")
         return self.size[name]
 
-    def _map(self, name: Any) -> Mapping:
-        if not isinstance(name, str) or name not in self.maps:
+    def _map(self, name: str) -> Mapping:
+        if name not in self.maps:
             raise Refused("unknown_map", f"no map {name!r}")
         return self.maps[name]
 
-    def _range(self, volume: Any, block: Any, count: Any) -> None:
+    def _range(self, volume: str, block: int, count: int) -> None:
         size = self._volume(volume)
-        if not (isinstance(block, int) and isinstance(count, int)) or isinstance(block, bool):
-            raise Refused("bad_request", "block and count must be integers")
-        if block < 0 or count < 1 or block + count > size:
+        if block + count > size:
             raise Refused("out_of_range", f"blocks {block}+{count} outside {volume!r} ({size})")
 
-    def _group(self, name: Any) -> str:
-        if not isinstance(name, str) or name not in self.group_names:
+    def _group(self, name: str) -> str:
+        if name not in self.group_names:
             raise Refused("unknown_group", f"no group {name!r}")
         return name
 
-    def _startable(self, m: Mapping, name: str) -> None:
-        if m.active and not m.complete:
+    def _startable(self, m: Mapping, name: str, restore: bool) -> None:
+        """A map starts again only once its copy is complete. A start onto a volume that
+        active maps copy from is a restore: it needs the flag, and only one map of a
+        connected set of maps may be restoring at a time."""
+        if m.copying:
             raise Refused("bad_state", f"map {name!r} is copying")
+        if not self._read_by_others(m.target):
+            return
+        if not restore:
+            raise Refused("restore_required", f"{m.target!r} is the source of active maps")
+        for other in self._linked(m.target):
+            if other is not m and other.restoring:
+                raise Refused("restore_in_progress", "a map linked to this one is restoring")
+
+    def _read_by_others(self, volume: str) -> bool:
+        return any(o.source == volume and o.copying for o in self.maps.values())
+
+    def _linked(self, volume: str) -> list[Mapping]:
+        """The maps connected to a volume through shared volumes (the product's tree)."""
+        graph = nx.Graph((m.source, m.target) for m in self.maps.values())
+        if volume not in graph:
+            return []
+        tree = nx.node_connected_component(graph, volume)
+        return [m for m in self.maps.values() if m.source in tree]
+
+    def _begin(self, members: list[Mapping]) -> None:
+        """Every member's target takes its source's image at one instant."""
+        restoring = {id(m): self._read_by_others(m.target) for m in members}
+        self._start([(m.source, m.target) for m in members])
+        for m in members:
+            m.active, m.complete, m.restoring = True, False, restoring[id(m)]
 
     # -- operations --------------------------------------------------------------------------
     def _op_hello(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -197,25 +203,23 @@ class ImageEngine:
             "ops": list(OPS),
             "exposes": ["images", "states"],
             "policies": ["per-type", "mixed"],
+            "unsupported": self.declared(),
+            "ranges": {"create_volume.size": [1, MAX_BLOCKS]},
+            "pace": "own",
         }
 
     def _op_reset(self, f: dict[str, Any]) -> dict[str, Any]:
-        grain_size = f.get("grain_size", 2)
-        if not isinstance(grain_size, int) or not 1 <= grain_size <= 64:
-            raise Refused("bad_request", "grain_size must be 1-64")
         self._wipe()
-        self.grain_size = grain_size
+        self.grain_size = f.get("grain_size", self.grain_size)
         self.size.clear()
         self.maps.clear()
         self.group_names.clear()
-        return {"grain_size": grain_size}
+        return {"grain_size": self.grain_size}
 
     def _op_create_volume(self, f: dict[str, Any]) -> None:
         name, size = f["volume"], f["size"]
-        if not isinstance(name, str) or not name:
-            raise Refused("bad_request", "a volume name is a non-empty string")
-        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_BLOCKS:
-            raise Refused("bad_request", f"size must be 1-{MAX_BLOCKS} blocks")
+        if size > MAX_BLOCKS:
+            raise Refused("limit", f"at most {MAX_BLOCKS} blocks (declared in hello)")
         if name in self.size:
             raise Refused("exists", f"volume {name!r} exists")
         self._make(name, size * self.block)
@@ -231,51 +235,44 @@ class ImageEngine:
 
     def _op_create_map(self, f: dict[str, Any]) -> None:
         name, source, target = f["map"], f["source"], f["target"]
-        if not isinstance(name, str) or not name:
-            raise Refused("bad_request", "a map name is a non-empty string")
         if name in self.maps:
             raise Refused("exists", f"map {name!r} exists")
+        sizes = self._volume(source), self._volume(target)
         if source == target:
-            self._volume(source)
             raise Refused("same_volume", "source and target are the same volume")
-        if self._volume(source) != self._volume(target):
+        if sizes[0] != sizes[1]:
             raise Refused("size_mismatch", "source and target sizes differ")
         if any(m.target == target for m in self.maps.values()):
             raise Refused("already_target", f"{target!r} is already a target")
         kind = f.get("type") or ("snapshot" if f.get("copy_rate") == 0 else "clone")
-        if kind not in ("clone", "snapshot"):
-            raise Refused("bad_request", "type is clone or snapshot")
         preset = 50 if kind == "clone" else 0  # the product's presets
         copy_rate, clean_rate = f.get("copy_rate", preset), f.get("clean_rate", preset)
-        for rate in (copy_rate, clean_rate):
-            if not isinstance(rate, int) or isinstance(rate, bool) or not 0 <= rate <= 150:
-                raise Refused("bad_request", "rates are integers 0-150")
         if (kind == "snapshot") != (copy_rate == 0):
             raise Refused("bad_request", "a snapshot copies at rate 0, a clone above it")
         group = f.get("group")
         if group is not None:
             self._group(group)
-            if any(m.active and not m.complete for m in self.maps.values() if m.group == group):
+            if any(m.copying for m in self.maps.values() if m.group == group):
                 raise Refused("bad_state", f"group {group!r} is active")
-        self.maps[name] = Mapping(source, target, kind, copy_rate, clean_rate, group)
+        self.maps[name] = Mapping(
+            source, target, kind, copy_rate, clean_rate, group, f.get("autodelete", False)
+        )
 
     def _op_delete_map(self, f: dict[str, Any]) -> None:
-        self._map(f["map"])
+        if self._map(f["map"]).copying:
+            raise Refused("bad_state", f"map {f['map']!r} is copying: it cannot be deleted")
         del self.maps[f["map"]]
 
     def _op_start(self, f: dict[str, Any]) -> dict[str, Any]:
         m = self._map(f["map"])
         if m.group is not None:
             raise Refused("group_member", f"map {f['map']!r} is in group {m.group!r}")
-        self._startable(m, f["map"])
-        self._start([(m.source, m.target)])
-        m.active, m.complete = True, False
-        return {"state": "copying"}
+        self._startable(m, f["map"], f.get("restore", False))
+        self._begin([m])
+        return {"state": "copying", "restoring": m.restoring}
 
     def _op_write(self, f: dict[str, Any]) -> None:
         volume, block, data = f["volume"], f["block"], f["data"]
-        if not isinstance(data, list) or not data or not all(isinstance(t, str) for t in data):
-            raise Refused("bad_request", "data must be a non-empty list of tokens")
         self._range(volume, block, len(data))
         self._write(volume, block * self.block, encode(data, self.block))
 
@@ -289,41 +286,60 @@ class ImageEngine:
 
     def _op_copy(self, f: dict[str, Any]) -> dict[str, Any]:
         m = self._map(f["map"])
+        if not m.copying:
+            raise Refused("bad_state", f"map {f['map']!r} is not copying: nothing to copy")
         grains = f.get("grains", 1)
-        if not isinstance(grains, int) or grains < 1:
-            raise Refused("bad_request", "grains must be a positive integer")
-        if m.kind != "clone" or not m.active or m.complete:
-            return {"copied": 0}
-        m.complete = self._copy(m.target, grains)
-        return {"copied": grains}
+        copied = 0
+        if m.kind == "clone":
+            m.complete = self._copy(m.target, grains)
+            copied = grains
+        state = self._settled(f["map"], m)
+        return {"copied": copied, "state": state, "progress": self._percent(m)}
+
+    def _settled(self, name: str, m: Mapping) -> str:
+        """A completed map is idle_or_copied (restoring no more), or gone if it deletes
+        itself."""
+        if m.complete:
+            m.restoring = False
+        if m.complete and m.autodelete:
+            del self.maps[name]
+        return "copying" if m.copying else "idle_or_copied"
+
+    def _percent(self, m: Mapping) -> int:
+        if not m.active:
+            return 0
+        return 100 if m.complete else self._progress(m.target)
 
     def _op_status(self, f: dict[str, Any]) -> dict[str, Any]:
         """The map's state as the product names it: `copying` from its start until a clone's
         background copy is complete, then `idle_or_copied`; a snapshot copies until deleted."""
         m = self._map(f["map"])
-        copying = m.active and not m.complete
         return {
-            "state": "copying" if copying else "idle_or_copied",
-            "progress": self._progress(m.target) if copying else (100 if m.active else 0),
+            "state": "copying" if m.copying else "idle_or_copied",
+            "progress": self._percent(m),
             "type": m.kind,
             "source": m.source,
             "target": m.target,
             "copy_rate": m.copy_rate,
             "clean_rate": m.clean_rate,
+            "incremental": False,
+            "autodelete": m.autodelete,
             "group": m.group,
+            "restoring": m.restoring,
+            "difference": 0,
+            "dependent_mappings": 0,
         }
 
     def _op_settle(self, _: dict[str, Any]) -> None:
-        for m in self.maps.values():
-            if m.kind == "clone" and m.active and not m.complete:
+        for name, m in list(self.maps.items()):
+            if m.kind == "clone" and m.copying:
                 self._finish(m.target)
                 m.complete = True
+                self._settled(name, m)
 
     # -- consistency groups -------------------------------------------------------------------
     def _op_create_group(self, f: dict[str, Any]) -> None:
         name = f["group"]
-        if not isinstance(name, str) or not name:
-            raise Refused("bad_request", "a group name is a non-empty string")
         if name in self.group_names:
             raise Refused("exists", f"group {name!r} exists")
         self.group_names.add(name)
@@ -337,17 +353,14 @@ class ImageEngine:
             m.group = None
         self.group_names.discard(name)
 
-    def _op_start_group(self, f: dict[str, Any]) -> dict[str, Any]:
+    def _op_start_group(self, f: dict[str, Any]) -> None:
         name = self._group(f["group"])
         members = [(n, m) for n, m in self.maps.items() if m.group == name]
         if not members:
             raise Refused("bad_state", f"group {name!r} is empty")
         for n, m in members:
-            self._startable(m, n)
+            self._startable(m, n, f.get("restore", False))
         targets = {m.target for _, m in members}
         if any(m.source in targets for _, m in members):
             raise Refused("bad_request", "a member copies another member's target")
-        self._start([(m.source, m.target) for _, m in members])
-        for _, m in members:
-            m.active, m.complete = True, False
-        return {"state": "copying"}
+        self._begin([m for _, m in members])

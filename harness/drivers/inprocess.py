@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import sys
 from typing import Any
 
 from .base import Driver, DriverError
 
 
 class PythonDriver(Driver):
-    """An object with `handle(op) -> answer`; requests and answers cross as JSON text."""
+    """An object with `handle(op) -> answer`. Requests and answers cross as JSON text, so
+    nothing is shared, unless `isolate` is off (the harness's own specification engine)."""
 
-    def __init__(self, module: str, cls: str) -> None:
+    def __init__(self, module: str, cls: str, isolate: bool = True) -> None:
         self.name = f"python:{module}:{cls}"
+        self.isolate = isolate
+        if os.getcwd() not in sys.path:  # MODULE may live in the current directory
+            sys.path.append(os.getcwd())
         try:
             factory = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError) as err:
+        except Exception as err:  # ImportError, AttributeError, or the module's own failure
             raise DriverError("unavailable", f"cannot load {module}:{cls}: {err}") from None
         try:
             self.impl = factory()
@@ -26,15 +32,23 @@ class PythonDriver(Driver):
     def request(self, op: dict[str, Any]) -> dict[str, Any]:
         """Call the implementation with a private copy of the request, as a wire would."""
         try:
-            answer = self.impl.handle(json.loads(json.dumps(op)))
-        except Exception as err:  # an implementation bug is a verdict, not a harness crash
+            answer = self.impl.handle(json.loads(json.dumps(op)) if self.isolate else op)
+        except (Exception, SystemExit) as err:  # an implementation bug is a verdict
             raise DriverError("crashed", f"{type(err).__name__}: {err}") from err
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise DriverError("garbage", f"answer is not an object with 'ok': {answer!r:.200}")
-        return json.loads(json.dumps(answer))
+        if not self.isolate:
+            return answer
+        try:
+            return json.loads(json.dumps(answer))
+        except (TypeError, ValueError, RecursionError) as err:
+            raise DriverError("garbage", f"answer is not JSON: {err}") from None
 
     def close(self) -> None:
         """Let the implementation release its processes and files, if it holds any."""
         closer = getattr(self.impl, "close", None)
         if callable(closer):
-            closer()
+            try:
+                closer()
+            except Exception as err:  # a failing close is reported, never a traceback
+                raise DriverError("crashed", f"close: {type(err).__name__}: {err}") from err

@@ -4,8 +4,8 @@ An engine from an independent code base (nbdkit, not QEMU). A new volume is an n
 `memory` server; every node of the `FrozenTree` is one nbdkit process on a unix socket.
 Starting S->T freezes S's top process (nothing writes to it again) and starts two `cow`
 processes over it, one for S and one for T, each reaching it through nbdkit's `nbd` plugin:
-writes land in each cow process's own overlay (in `cow-block-size` blocks of 4 KiB, eight
-vocabulary blocks of 512 bytes, so most host writes cover part of a block and the filter must
+writes land in each cow process's own overlay (in `cow-block-size` blocks of 4 KiB, four
+vocabulary blocks of 1 KiB, so most host writes cover part of a block and the filter must
 fill the rest), reads of anything not written fall through to the frozen process.
 
 The cow filter has no merge, so a clone's background copy has nothing it can do (the target

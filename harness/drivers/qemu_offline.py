@@ -31,9 +31,9 @@ from .frozen_tree import Delete, FrozenTree
 from .image_engine import ImageEngine
 
 PROMPT = "qemu-io> "
-# the smallest qcow2 cluster, 512 bytes = 8 blocks: a volume spans clusters, and most writes
+# 4 KiB clusters = 4 vocabulary blocks of 1 KiB: a volume spans clusters, and most writes
 # cover part of one, so qcow2's copy-up of the rest of a cluster is exercised
-CREATE = ("-q", "-f", "qcow2", "-o", "cluster_size=512")
+CREATE = ("-q", "-f", "qcow2", "-o", "cluster_size=4096")
 HEX = re.compile(r"^[0-9a-f]{8}:  ((?:[0-9a-f]{2} ){1,16})")
 
 
@@ -102,7 +102,6 @@ class QemuOffline(ImageEngine):
 
     name = "qemu-offline"
     version = "qcow2 via qemu-img/qemu-io 7.x"
-    block = 64  # hex dumps are slow to parse: keep reads small
 
     def __init__(self) -> None:
         missing = [t for t in ("qemu-img", "qemu-io") if shutil.which(t) is None]

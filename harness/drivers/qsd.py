@@ -22,7 +22,7 @@ from typing import Any
 from .nbd_client import Connection, load_nbd
 
 PR_SET_PDEATHSIG = 1
-CLUSTER = 1024  # qcow2 cluster: two vocabulary blocks of 512 bytes, so writes cover part of one
+CLUSTER = 2048  # qcow2 cluster: two vocabulary blocks of 1 KiB, so writes cover part of one
 
 
 def _die_with_parent() -> None:

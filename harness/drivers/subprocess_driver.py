@@ -1,10 +1,18 @@
 """`exec:COMMAND` — an implementation in another process, speaking JSON lines on stdin/stdout.
 
-The command is split like a shell would (shlex) but run without one. Each request gets an
-`"id"` (1, 2, ...) and its answer must echo it, so answers out of order are caught. A child
-that exits, stops answering within the timeout, or prints something that is not a JSON object
-gets a verdict (crashed, timeout, garbage, out_of_order); the harness never waits forever.
-Standard error is kept in a temporary file and its tail is quoted in verdicts.
+The command is split like a shell would (shlex) but run without one, in a process group of its
+own. Each request gets an `"id"` (1, 2, ...) and its answer must echo it. Whatever the child
+does, the harness gets a named verdict, within the timeout plus a bounded margin, in bounded
+memory, and the child's whole process group is reaped:
+
+- it exits, or closes its standard output (even if it keeps running): `crashed`;
+- it does not answer within the timeout: `timeout`;
+- it prints something that is not a JSON object with a boolean `ok`, or a line longer than
+  `max_line` bytes (the rest of that line is read and dropped, never kept): `garbage`;
+- it answers with another request's id, or none: `out_of_order`.
+
+Standard error is drained by a thread that keeps only its last `STDERR_TAIL` bytes, quoted in
+verdicts, so a driver that floods it costs neither memory nor disk.
 """
 
 from __future__ import annotations
@@ -14,62 +22,112 @@ import json
 import os
 import queue
 import shlex
+import signal
 import subprocess
-import tempfile
 import threading
-from typing import Any
+from typing import IO, Any
 
 from .base import Driver, DriverError
 
 DEFAULT_TIMEOUT = 10.0
+MAX_LINE = 64 << 20  # bytes in one answer line
+STDERR_TAIL = 4096  # bytes of standard error kept for verdicts
+CHUNK = 1 << 16
+GRACE = 2.0  # seconds a child gets to exit after its input is closed
 
 
 class ExecDriver(Driver):
     """A child process answering one JSON line per request line."""
 
-    def __init__(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, command: str, timeout: float = DEFAULT_TIMEOUT, max_line: int = MAX_LINE
+    ) -> None:
         self.name = f"exec:{command}"
         self.timeout = timeout
+        self.max_line = max_line
+        self._broken: DriverError | None = None
+        self._next_id = 0
+        self._answers: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self._tail = bytearray()
+        self._tail_lock = threading.Lock()
         try:
             argv = shlex.split(command)
         except ValueError as err:
             raise DriverError("unavailable", f"cannot parse command {command!r}: {err}") from None
         if not argv:
             raise DriverError("unavailable", "exec: needs a command")
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the child)
         try:
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                text=True,
-                bufsize=1,
+                stderr=subprocess.PIPE,
+                bufsize=0,
                 start_new_session=True,
             )
         except OSError as err:
-            self._stderr.close()
             raise DriverError("unavailable", f"cannot run {argv[0]!r}: {err}") from None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self._next_id = 0
-        self._broken: DriverError | None = None
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._threads = [
+            threading.Thread(target=self._read_answers, args=(self.proc.stdout,), daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self.proc.stderr,), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)  # end of file: the child closed its output or exited
+    # -- the child's output, read by threads ---------------------------------------------
+    def _read_answers(self, stream: IO[bytes]) -> None:
+        """Split standard output into lines; a line over `max_line` is dropped as it arrives."""
+        line = bytearray()
+        dropping = 0  # bytes of an overlong line read so far
+        while True:
+            try:
+                chunk = stream.read(CHUNK)
+            except (OSError, ValueError):
+                chunk = b""
+            if not chunk:
+                break
+            while chunk:
+                cut = chunk.find(b"\n")
+                piece, rest = (chunk, b"") if cut < 0 else (chunk[:cut], chunk[cut + 1 :])
+                if dropping:
+                    dropping += len(piece)
+                elif len(line) + len(piece) > self.max_line:  # said at once, then dropped
+                    dropping, line = len(line) + len(piece), bytearray()
+                    self._answers.put(("toolong", b""))
+                else:
+                    line += piece
+                if cut >= 0:  # the end of a line
+                    if not dropping:
+                        self._answers.put(("line", bytes(line)))
+                    line, dropping = bytearray(), 0
+                chunk = rest
+        self._answers.put(("eof", b""))
 
-    def _stderr_tail(self) -> str:
-        self._stderr.seek(0)
-        text = self._stderr.read().decode(errors="replace").strip()
-        return f"; stderr: {text[-300:]}" if text else ""
+    def _read_stderr(self, stream: IO[bytes]) -> None:
+        """Drain standard error, keeping only its tail."""
+        while True:
+            try:
+                chunk = stream.read(CHUNK)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            with self._tail_lock:
+                self._tail += chunk
+                del self._tail[:-STDERR_TAIL]
 
+    def stderr_tail(self) -> str:
+        """The last bytes the child wrote to standard error."""
+        with self._tail_lock:
+            text = bytes(self._tail).decode(errors="replace").strip()
+        return text[-300:]
+
+    # -- requests ----------------------------------------------------------------------------
     def _fail(self, verdict: str, message: str) -> DriverError:
-        self._broken = DriverError(verdict, message + self._stderr_tail())
-        self.close()
+        self.close()  # reap first, so the stderr tail is complete
+        tail = self.stderr_tail()
+        self._broken = DriverError(verdict, message + (f"; stderr: {tail}" if tail else ""))
         return self._broken
 
     def request(self, op: dict[str, Any]) -> dict[str, Any]:
@@ -78,58 +136,74 @@ class ExecDriver(Driver):
             raise self._broken
         self._next_id += 1
         ident = self._next_id
+        what = repr(op.get("op"))
+        try:
+            line = (json.dumps({**op, "id": ident}) + "\n").encode()
+        except (TypeError, ValueError) as err:  # a request the harness cannot even encode
+            raise DriverError("unavailable", f"cannot encode {what}: {err}") from None
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps({**op, "id": ident}) + "\n")
+            self.proc.stdin.write(line)
             self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise self._fail("crashed", f"the process exited (code {self.proc.poll()})") from None
+        except (OSError, ValueError):
+            raise self._fail("crashed", f"the process exited before {what} was sent") from None
         try:
-            line = self._lines.get(timeout=self.timeout)
+            kind, raw = self._answers.get(timeout=self.timeout)
         except queue.Empty:
+            raise self._fail("timeout", f"no answer to {what} within {self.timeout:g}s") from None
+        if kind == "eof":
+            raise self._fail("crashed", self._why_eof(what))
+        if kind == "toolong":
             raise self._fail(
-                "timeout", f"no answer to {op.get('op')!r} within {self.timeout:g}s"
-            ) from None
-        if line is None:
-            self.proc.wait(timeout=5)
-            raise self._fail(
-                "crashed",
-                f"the process exited (code {self.proc.returncode}) "
-                f"instead of answering {op.get('op')!r}",
+                "garbage", f"the answer to {what} is a line longer than {self.max_line} bytes"
             )
+        return self._decode(raw, ident, what)
+
+    def _why_eof(self, what: str) -> str:
         try:
-            answer = json.loads(line)
-        except json.JSONDecodeError:
-            raise self._fail("garbage", f"not JSON: {line.strip()[:200]!r}") from None
+            code = self.proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            return f"the process closed its standard output instead of answering {what}"
+        return f"the process exited (code {code}) instead of answering {what}"
+
+    def _decode(self, raw: bytes, ident: int, what: str) -> dict[str, Any]:
+        shown = raw[:200].decode(errors="replace")
+        try:
+            answer = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise self._fail("garbage", f"the answer to {what} is not JSON: {shown!r}") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
-            raise self._fail("garbage", f"not an answer object with 'ok': {line.strip()[:200]!r}")
-        if answer.pop("id", ident) != ident:
+            raise self._fail(
+                "garbage", f"the answer to {what} is not an object with a boolean 'ok': {shown!r}"
+            )
+        if answer.pop("id", None) != ident:
             raise self._fail(
                 "out_of_order",
-                f"request {ident} ({op.get('op')!r}) was answered "
-                f"with another request's id: {line.strip()[:200]!r}",
+                f"request {ident} ({what}) was answered without its id or with another "
+                f"request's: {shown!r}",
             )
         return answer
 
+    # -- the end -------------------------------------------------------------------------------
     def close(self) -> None:
-        """Close stdin, give the child a moment, then kill its whole process group."""
+        """Close stdin, give the child a moment, then kill its whole process group and reap it.
+        Never raises; idempotent."""
         proc = getattr(self, "proc", None)
-        if proc is None or proc.poll() is not None:
-            self._close_files()
+        if proc is None:
             return
-        try:
-            if proc.stdin:
+        with contextlib.suppress(OSError, ValueError):
+            if proc.stdin and not proc.stdin.closed:
                 proc.stdin.close()
-            proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, 9)
-            proc.wait(timeout=5)
-        self._close_files()
-
-    def _close_files(self) -> None:
-        proc = getattr(self, "proc", None)
-        if proc is not None and proc.stdout:
-            proc.stdout.close()
-        if not self._stderr.closed:
-            self._stderr.close()
+        if proc.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=GRACE)
+        with contextlib.suppress(OSError):  # the group may outlive its leader
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=GRACE)
+        for t in getattr(self, "_threads", []):
+            t.join(timeout=GRACE)
+        for stream in (proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                if stream:
+                    stream.close()

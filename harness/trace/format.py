@@ -3,8 +3,12 @@
     {"format": "cascadecheck/trace-1", "grain_size": 2, "policy": "per-type",
      "ops": [{"op": "create_volume", "volume": "S", "size": 8, "expect": {"ok": true}}, ...]}
 
-Loading checks the file completely before anything runs and names the line of a
-bad operation, so a hand-edited trace fails with a message, never a traceback.
+Loading checks the whole file before anything runs, in time linear in its size, and names the
+line of a bad operation: every operation must be a request of the vocabulary (its schema,
+`harness.protocol`) unless it expects to be refused as `bad_request`, and an `expect` may name
+only fields that operation's answer has. An operation marked `"catch_up": true` is background
+time the specification needed to keep pace with an implementation that copies in its own time
+(`pace: own`); replay sends it only to exact-pace implementations.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.vocabulary import MAX_GRAIN_SIZE, POLICIES
+
+from ..protocol.schema import expect_keys, request_problem
+
 FORMAT = "cascadecheck/trace-1"
-POLICIES = ("per-type", "mixed")
 TOP_LEVEL_KEYS = {
     "format",
     "grain_size",
@@ -25,7 +32,10 @@ TOP_LEVEL_KEYS = {
     "description",
     "seed",
     "verdict",
+    "driver",
+    "problem",
 }
+OP_MARKS = ("expect", "catch_up")  # keys of a trace operation that are not request fields
 
 
 class TraceError(Exception):
@@ -44,6 +54,16 @@ class TraceOp:
     request: dict[str, Any]
     expect: Any = None
     line: int = 0
+    catch_up: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The operation as a trace element."""
+        out = dict(self.request)
+        if self.catch_up:
+            out["catch_up"] = True
+        if self.expect is not None:
+            out["expect"] = self.expect
+        return out
 
 
 @dataclass
@@ -59,29 +79,27 @@ class Trace:
 
     def to_json(self) -> dict[str, Any]:
         """The trace as a JSON document."""
-        doc: dict[str, Any] = {
-            "format": FORMAT,
-            "grain_size": self.grain_size,
-            "policy": self.policy,
-        }
+        doc: dict[str, Any] = {"format": FORMAT, "grain_size": self.grain_size}
+        doc["policy"] = self.policy
         if self.title:
             doc["title"] = self.title
         if self.description:
             doc["description"] = self.description
         doc.update(self.extra)
-        doc["ops"] = [
-            {**o.request, **({"expect": o.expect} if o.expect is not None else {})}
-            for o in self.ops
-        ]
+        doc["ops"] = [o.to_json() for o in self.ops]
         return doc
 
-    def dump(self, path: str | Path) -> None:
-        """Write the trace, one operation per line so diffs and line numbers stay readable."""
+    def dumps(self) -> str:
+        """One operation per line, so diffs and line numbers stay readable."""
         doc = self.to_json()
         ops = doc.pop("ops")
         head = json.dumps(doc)[:-1]
         body = ",\n".join("  " + json.dumps(op) for op in ops)
-        Path(path).write_text(f'{head}, "ops": [\n{body}\n]}}\n')
+        return f'{head}, "ops": [\n{body}\n]}}\n'
+
+    def dump(self, path: str | Path) -> None:
+        """Write the trace file."""
+        Path(path).write_text(self.dumps())
 
 
 def _skip_ws(text: str, i: int) -> int:
@@ -118,12 +136,36 @@ def _op_offsets(text: str) -> list[int]:
             i += 1
 
 
+def _check_op(raw: Any, index: int) -> str | None:
+    """Why one trace element cannot run, or None."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("op"), str):
+        return f'operation {index} needs an "op" string'
+    expect = raw.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        return f"operation {index}: expect must be an object"
+    if not isinstance(raw.get("catch_up", False), bool):
+        return f"operation {index}: catch_up must be true or false"
+    refused_as_malformed = isinstance(expect, dict) and expect.get("error") == "bad_request"
+    request = {k: v for k, v in raw.items() if k not in OP_MARKS}
+    if not refused_as_malformed:
+        problem = request_problem(request)
+        if problem:
+            return f"operation {index} ({raw['op']}): {problem}"
+    if isinstance(expect, dict):
+        unknown = sorted(set(expect) - expect_keys(raw["op"]))
+        if unknown:
+            return f"operation {index} ({raw['op']}): expect names unknown field {unknown[0]!r}"
+    return None
+
+
 def parse_trace(text: str, path: str = "<trace>") -> Trace:
     """Check and load a trace document."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
         raise TraceError(path, err.lineno, f"not valid JSON: {err.msg}") from None
+    except RecursionError:
+        raise TraceError(path, None, "nested too deeply to be a trace") from None
     if not isinstance(doc, dict):
         raise TraceError(path, 1, "a trace is a JSON object")
     if doc.get("format") != FORMAT:
@@ -132,8 +174,12 @@ def parse_trace(text: str, path: str = "<trace>") -> Trace:
     if unknown:
         raise TraceError(path, 1, f"unknown top-level field {sorted(unknown)[0]!r}")
     grain_size = doc.get("grain_size", 2)
-    if isinstance(grain_size, bool) or not isinstance(grain_size, int) or not 1 <= grain_size <= 64:
-        raise TraceError(path, 1, '"grain_size" must be an integer 1-64')
+    if (
+        isinstance(grain_size, bool)
+        or not isinstance(grain_size, int)
+        or not 1 <= grain_size <= MAX_GRAIN_SIZE
+    ):
+        raise TraceError(path, 1, f'"grain_size" must be an integer 1-{MAX_GRAIN_SIZE}')
     policy = doc.get("policy", "per-type")
     if policy not in POLICIES:
         raise TraceError(path, 1, f'"policy" must be one of {", ".join(POLICIES)}')
@@ -143,13 +189,21 @@ def parse_trace(text: str, path: str = "<trace>") -> Trace:
     offsets = _op_offsets(text)
     trace = Trace(grain_size, policy, title=str(doc.get("title", "")))
     trace.description = str(doc.get("description", ""))
-    trace.extra = {k: doc[k] for k in ("seed", "verdict") if k in doc}
+    trace.extra = {
+        k: doc[k]
+        for k in TOP_LEVEL_KEYS - {"format", "grain_size", "policy", "ops", "title", "description"}
+        if k in doc
+    }
+    line, last = 1, 0
     for index, raw in enumerate(ops):
-        line = text.count("\n", 0, offsets[index]) + 1 if index < len(offsets) else 0
-        if not isinstance(raw, dict) or not isinstance(raw.get("op"), str):
-            raise TraceError(path, line, f'operation {index + 1} needs an "op" string')
-        request = {k: v for k, v in raw.items() if k != "expect"}
-        trace.ops.append(TraceOp(request, raw.get("expect"), line))
+        if index < len(offsets):  # newlines counted once over the whole file: linear
+            line += text.count("\n", last, offsets[index])
+            last = offsets[index]
+        problem = _check_op(raw, index + 1)
+        if problem:
+            raise TraceError(path, line, problem)
+        request = {k: v for k, v in raw.items() if k not in OP_MARKS}
+        trace.ops.append(TraceOp(request, raw.get("expect"), line, raw.get("catch_up", False)))
     return trace
 
 
@@ -160,38 +214,3 @@ def load_trace(path: str | Path) -> Trace:
     except (OSError, UnicodeDecodeError) as err:
         raise TraceError(str(path), None, f"cannot read: {err}") from None
     return parse_trace(text, str(path))
-
-
-def mismatch(expect: Any, actual: Any, where: str = "") -> str | None:
-    """Where `actual` fails to contain `expect` (objects match by subset), or None."""
-    if isinstance(expect, dict):
-        if not isinstance(actual, dict):
-            return f"{where or 'answer'}: expected an object, got {json.dumps(actual)}"
-        for key, value in expect.items():
-            if key not in actual:
-                return f"{where}.{key}: missing (expected {json.dumps(value)})"
-            found = mismatch(value, actual[key], f"{where}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(expect, list):
-        if where.endswith(".copies") and isinstance(actual, list):  # a multiset: order is free
-
-            def canon(xs: list[Any]) -> list[str]:
-                return sorted(json.dumps(x, sort_keys=True) for x in xs)
-
-            if canon(expect) != canon(actual):
-                return (
-                    f"{where}: expected {json.dumps(expect)} (any order), got {json.dumps(actual)}"
-                )
-            return None
-        if not isinstance(actual, list) or len(actual) != len(expect):
-            return f"{where}: expected {json.dumps(expect)}, got {json.dumps(actual)}"
-        for i, (e, a) in enumerate(zip(expect, actual, strict=True)):
-            found = mismatch(e, a, f"{where}[{i}]")
-            if found:
-                return found
-        return None
-    if expect != actual or type(expect) is not type(actual):
-        return f"{where or 'answer'}: expected {json.dumps(expect)}, got {json.dumps(actual)}"
-    return None

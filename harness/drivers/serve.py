@@ -12,11 +12,11 @@ import json
 import sys
 from typing import IO
 
-from .drivers import Driver, DriverError
+from .base import Driver, DriverError
 
 
 def serve(driver: Driver, stdin: IO[str], stdout: IO[str]) -> int:
-    """Answer every request line until end of input; exit 0, or 3 if the implementation broke."""
+    """Answer every request line until end of input; exit 0, or 2 if the implementation broke."""
     for line in stdin:
         if not line.strip():
             continue
@@ -30,8 +30,8 @@ def serve(driver: Driver, stdin: IO[str], stdout: IO[str]) -> int:
             try:
                 answer = driver.request(request)
             except DriverError as err:
-                print(f"implementation failed: {err}", file=sys.stderr)
-                return 3
+                print(f"implementation failed ({err.verdict}): {err}", file=sys.stderr)
+                return 2
         if ident is not None:
             answer["id"] = ident
         stdout.write(json.dumps(answer) + "\n")

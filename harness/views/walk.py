@@ -14,10 +14,9 @@ from typing import Any
 
 from model.rules import Spec
 
-from .drivers import Driver, DriverError
-from .replay import replay
-from .stepcheck import MapDef, build_state
-from .trace import Trace
+from ..core.stepcheck import MapDef, build_state
+from ..drivers import Driver, DriverError
+from ..trace import Trace, replay
 
 
 @dataclass
@@ -66,7 +65,7 @@ def walk(trace: Trace, driver: Driver, policy: str | None = None) -> list[Snapsh
 def _observe(driver: Driver, spec: Spec, snap: Snapshot) -> None:
     internals = driver.request({"op": "internals"})
     if not internals.get("ok"):
-        raise DriverError("unsupported", "the pictures need an implementation exposing internals")
+        raise DriverError("unavailable", "the pictures need an implementation exposing internals")
     snap.cascades = internals["cascades"]
     defs: dict[str, MapDef] = {}
     states: dict[str, str] = {}

@@ -1,0 +1,297 @@
+"""A conformance campaign: the scenario corpus first, then Hypothesis; a failure is shrunk, saved
+and explained; a clean run is `conforms` only if it reached what the implementation declares.
+
+`run_campaign` never raises for anything the implementation does: it returns a `Verdict` —
+conforms, nonconformance (with the shrunk trace and its explanation), inconclusive (with the
+goals not reached), driver_error (crashed, timeout, garbage, out_of_order, unavailable: with
+the trace up to the request that got no answer) or interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import reporting as hypothesis_reporting
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.errors import Flaky
+from hypothesis.internal.conjecture import engine as hypothesis_engine
+from hypothesis.stateful import run_state_machine_as_test
+
+from ..core.errors import InternalError, Nonconformance
+from ..core.hello import Hello, HelloError
+from ..drivers import Driver, DriverError, open_spec
+from ..generate import DriverBroke, Options, Record, machine_for
+from ..generate.domain import values
+from ..trace.format import TraceError, load_trace
+from .corpus import SCENARIOS, Outcome, corpus_files, run_trace
+from .evidence import attempt, operations, trace_of
+from .explain import explain
+from .shrink import minimize
+from .verdict import Verdict
+
+SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
+
+
+@dataclass
+class Plan:
+    """What a campaign does, beyond the implementation."""
+
+    examples: int = 200
+    steps: int = 50
+    seed: int | None = None
+    policy: str | None = None  # None: every policy the implementation declares
+    step_check: bool = True
+    observe_every_step: bool = False
+    shrink_seconds: float = 20.0
+    hypothesis_shrink: bool = False  # delta debugging alone shrinks as small, 100x faster
+    database: str | Path | ExampleDatabase | None = None
+    save_to: str | Path | None = None
+    corpus: list[Path] = field(default_factory=lambda: [SCENARIOS])
+    regressions: Path | None = None  # where found counterexamples are kept and replayed
+    on_example: Callable[[Record], None] | None = None
+
+
+def run_campaign(open_driver: Callable[[], Driver], plan: Plan | None = None, **kw: Any) -> Verdict:
+    """Check one implementation; see the module's docstring."""
+    plan = plan or Plan(**kw)
+    began = time.perf_counter()
+    verdict = Verdict("conforms", "?", budget=plan.examples, seed=plan.seed)
+    verdict.database = str(plan.database or "")
+    try:
+        record = _open(open_driver, plan, verdict)
+    except _Stop:
+        verdict.seconds = time.perf_counter() - began
+        return verdict
+    try:
+        _corpus_then_campaign(record, plan, verdict)
+    except InternalError:
+        raise
+    except Exception as err:  # a bug of cascadecheck's own: said as one, with the details kept
+        details = Path(tempfile.gettempdir()) / f"cascadecheck-internal-{os.getpid()}.txt"
+        details.write_text(traceback.format_exc())
+        raise InternalError(f"{type(err).__name__}: {err} (the details are in {details})") from err
+    except KeyboardInterrupt:
+        verdict.status, verdict.problem = "interrupted", "interrupted by the user"
+        verdict.trace = trace_of(record.log, record.grain_size, record.policy)
+    finally:
+        record.close()
+    _coverage(record, verdict)
+    if verdict.status == "conforms" and verdict.missing:
+        verdict.status = "inconclusive"
+        verdict.problem = "not reached: " + ", ".join(verdict.missing)
+    verdict.seconds = time.perf_counter() - began
+    _save(verdict, plan)
+    return verdict
+
+
+class _Stop(Exception):
+    """The campaign cannot start; the verdict says why."""
+
+
+def _open(open_driver: Callable[[], Driver], plan: Plan, verdict: Verdict) -> Record:
+    try:
+        sut = open_driver()
+    except DriverError as err:
+        verdict.status, verdict.kind, verdict.problem = "driver_error", err.verdict, err.message
+        raise _Stop from None
+    verdict.driver = getattr(sut, "name", "?")
+    try:
+        hello = Hello.parse(sut.request({"op": "hello"}))
+    except DriverError as err:
+        sut.close()
+        verdict.status, verdict.kind, verdict.problem = "driver_error", err.verdict, err.message
+        raise _Stop from None
+    except HelloError as err:
+        sut.close()
+        verdict.status, verdict.kind, verdict.problem = "nonconformance", "malformed", str(err)
+        raise _Stop from None
+    verdict.driver = hello.name
+    policies = hello.policies
+    if plan.policy is not None:
+        policies = tuple(p for p in policies if p == plan.policy) or policies[:1]
+    options = Options(plan.step_check, plan.observe_every_step, policies)
+    record = Record(open_driver, open_spec, hello, options, sut=sut, on_example=plan.on_example)
+    verdict.not_verified = hello.not_verified()
+    return record
+
+
+def _corpus_then_campaign(record: Record, plan: Plan, verdict: Verdict) -> None:
+    folders = list(plan.corpus) + ([plan.regressions] if plan.regressions else [])
+    try:
+        for path in corpus_files(folders):
+            if not _run_scenario(record, path, verdict):
+                return
+        _hypothesis(record, plan, verdict)
+    except Nonconformance as err:
+        _failed(record, plan, verdict, err)
+    except DriverBroke as broke:
+        err = broke.error
+        verdict.status, verdict.kind, verdict.problem = "driver_error", err.verdict, err.message
+        transcript = record.transcript()
+        first = next((e.request for e in transcript if e.request.get("op") == "reset"), {})
+        verdict.trace = trace_of(
+            transcript,
+            first.get("grain_size", record.grain_size),
+            first.get("policy", record.policy),
+            probes=True,
+        )
+    except Flaky as err:
+        verdict.status, verdict.kind = "nonconformance", "flaky"
+        verdict.problem = f"the implementation did not fail the same way twice: {err}"
+        verdict.trace = trace_of(record.log, record.grain_size, record.policy)
+
+
+def _run_scenario(record: Record, path: Path, verdict: Verdict) -> bool:
+    """One corpus trace; False once it failed (the verdict then holds the failure)."""
+    try:
+        trace = load_trace(path)
+    except TraceError as err:
+        verdict.corpus.append(Outcome(str(path), "unreadable", str(err)).__dict__)
+        return True
+    try:
+        skipped = run_trace(record, trace)
+    except Nonconformance:
+        verdict.corpus.append(Outcome(str(path), "failed").__dict__)
+        verdict.found_by = f"corpus:{path.name}"
+        raise
+    verdict.corpus.append(
+        Outcome(str(path), "skipped" if skipped else "passed", skipped or "").__dict__
+    )
+    return True
+
+
+def _hypothesis(record: Record, plan: Plan, verdict: Verdict) -> None:
+    machine = machine_for(record)
+    if plan.seed is not None:
+        machine = seed(plan.seed)(machine)
+    database: ExampleDatabase | None
+    if isinstance(plan.database, ExampleDatabase) or plan.database is None:
+        database = plan.database
+    else:
+        database = DirectoryBasedExampleDatabase(str(plan.database))
+    home = Path(plan.database).parent if isinstance(plan.database, str | Path) else None
+    set_hypothesis_home_dir(home or Path(tempfile.gettempdir()) / "cascadecheck-hypothesis")
+    phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+    if plan.hypothesis_shrink:
+        phases.append(Phase.shrink)
+    config = settings(
+        max_examples=plan.examples,
+        stateful_step_count=plan.steps,
+        deadline=None,
+        database=database,
+        print_blob=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+    )
+    limit = hypothesis_engine.MAX_SHRINKING_SECONDS  # internal; hypothesis is pinned
+    hypothesis_engine.MAX_SHRINKING_SECONDS = max(1, int(plan.shrink_seconds / 3))
+
+    def reporter(value: object) -> None:
+        """Hypothesis's output, less its warning for the shrink cap set here."""
+        if isinstance(value, str) and value.startswith(SLOW_SHRINK_WARNING):
+            verdict.shrink["hypothesis_capped"] = True
+        elif isinstance(value, str) and (value.startswith("state") or "Falsifying" in value):
+            return  # the saved trace says it better than Hypothesis's replay of the rules
+        else:
+            hypothesis_reporting.default(value)
+
+    verdict.found_by = "campaign"
+    try:
+        with hypothesis_reporting.with_reporter(reporter):
+            run_state_machine_as_test(machine, settings=config)
+    finally:
+        hypothesis_engine.MAX_SHRINKING_SECONDS = limit
+
+
+def _failed(record: Record, plan: Plan, verdict: Verdict, err: Nonconformance) -> None:
+    """Shrink the failing run with delta debugging, check it on a fresh instance, keep it."""
+    began = time.perf_counter()
+    gs, policy = record.grain_size, record.policy
+    ops = operations(record.log)
+    kind = err.kind
+    verdict.shrink["from_ops"] = len(ops)
+    # the operations up to the one that failed, which becomes the last: a failure in an
+    # observation keeps that one observation, not the whole sweep around it
+    observe = not _ends_in_failure(record, ops, gs, policy, kind)
+
+    def fails(candidate: list[dict[str, Any]]) -> bool:
+        result = attempt(record, candidate, gs, policy, observe=observe)
+        return result.error is not None and result.error.kind == kind
+
+    small = minimize(ops, fails, max(1.0, plan.shrink_seconds * 2 / 3))
+    final = attempt(record, small, gs, policy, observe=observe)
+    if final.error is None or final.error.kind != kind:  # keep the unshrunk run
+        small, final = ops, attempt(record, ops, gs, policy, observe=observe)
+    fresh_sut = None
+    try:
+        fresh_sut = record.open_sut()
+        fresh = attempt(record, small, gs, policy, sut=fresh_sut, observe=observe)
+        verdict.shrink["replays_on_fresh_instance"] = fresh.error is not None
+    except DriverError:
+        verdict.shrink["replays_on_fresh_instance"] = False
+    finally:
+        if fresh_sut is not None:
+            with contextlib.suppress(DriverError):
+                fresh_sut.close()
+    error = final.error or err
+    log = final.log if final.error is not None else record.log
+    verdict.status, verdict.kind, verdict.problem = "nonconformance", error.kind, error.message
+    verdict.explanation = explain(operations(log), error)
+    verdict.trace = trace_of(log, gs, policy, {"problem": error.message})
+    verdict.shrink.update(to_ops=len(small), seconds=round(time.perf_counter() - began, 2))
+
+
+def _ends_in_failure(
+    record: Record, ops: list[dict[str, Any]], gs: int, policy: str, kind: str
+) -> bool:
+    """Whether `ops` (whose last is the one that failed) fail without a final observation."""
+    return bool(ops) and (
+        (result := attempt(record, ops, gs, policy, observe=False)).error is not None
+        and result.error.kind == kind
+    )
+
+
+def _coverage(record: Record, verdict: Verdict) -> None:
+    cov = record.coverage
+    verdict.sequences, verdict.steps, verdict.deepest = record.sequences, record.steps, cov.deepest
+    verdict.reached = sorted(cov.reached)
+    verdict.missing = cov.missing(record.hello) if verdict.status == "conforms" else []
+    verdict.skipped = dict(cov.skipped)
+    verdict.by_rule = cov.table()
+    verdict.domain = values(record.domain)
+    verdict.domain_gaps = record.domain.gaps()
+    verdict.faults = list(record.session.faults) if record.session else []
+
+
+def _save(verdict: Verdict, plan: Plan) -> None:
+    """The counterexample to `save_to`, and into the regression corpus."""
+    if verdict.trace is None:
+        return
+    text = json.dumps(verdict.trace, indent=1) + "\n"
+    if plan.save_to is not None:
+        path = Path(plan.save_to)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            verdict.trace_path = str(path)
+        except OSError as err:
+            verdict.explanation += f"\n(the trace could not be saved to {path}: {err})"
+    if plan.regressions is not None and verdict.status == "nonconformance":
+        try:
+            plan.regressions.mkdir(parents=True, exist_ok=True)
+            name = f"{verdict.kind}-{abs(hash(text)) % 10**8:08d}.json"
+            (plan.regressions / name).write_text(text)
+        except OSError:
+            pass

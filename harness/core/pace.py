@@ -1,0 +1,107 @@
+"""Keeping pace: states an implementation reaches in its own time, by a declared limit, or by a
+declared fault — followed by the specification, or left open, or a nonconformance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..protocol import answer_problem
+from .entry import FAULT_STATES, Entry, state_is_fault
+from .errors import Nonconformance
+
+# states an implementation may reach ahead of the specification by its own background work
+AHEAD = {
+    ("copying", "idle_or_copied"),
+    ("stopping", "stopped"),
+    ("stopping", "idle_or_copied"),
+    ("preparing", "prepared"),
+}
+# state pairs (specification, implementation) a declared `dependency_states` leaves open
+DEPENDENCY_STATES = {("copying", "idle_or_copied"), ("idle_or_copied", "copying")}
+
+
+class Pace:
+    """The session's part that reconciles map states (mixed into `Session`)."""
+
+    oracle: Any
+    hello: Any
+    spec: Any
+    log: list[Entry]
+    uncertain: set[str]
+    faults: list[str]
+    own_pace: bool
+
+    def _states_sweep(self) -> None:
+        """Own pace, declared faults or declared `dependency_states`: after every change, every
+        map's state must be the specification's, or one it reaches by background work (the
+        specification catches up), or one a declaration leaves open."""
+        for name in sorted(self.oracle.maps):
+            op = {"op": "status", "map": name}
+            answer = self._ask(op, "probe")
+            problem = answer_problem("status", answer)
+            if problem:
+                self.log[-1].origin = "observe"  # the probe failed: it is evidence now
+                raise Nonconformance(
+                    "malformed", f"the answer to status has the wrong shape: {problem}"
+                )
+            if answer["ok"] and not self._reconcile(name, answer["state"]):
+                record = self.oracle.maps[name]
+                self.log[-1].origin = "observe"
+                self.log[-1].expect = {"ok": True, "state": record.state}
+                unprovoked = state_is_fault(record.state, answer["state"])
+                raise Nonconformance(
+                    "state",
+                    f"map {name} is {answer['state']}; the specification says {record.state}"
+                    + (" (no operation caused this change)" if unprovoked else ""),
+                )
+
+    def _reconcile(self, name: str | None, state: str) -> bool:
+        """Whether the implementation's state for a map is the specification's, once the
+        specification has caught up, or one a declaration leaves open (then the map is
+        uncertain until the two agree again)."""
+        record = self.oracle.maps.get(name) if name is not None else None
+        if record is None:
+            return False
+        if self.own_pace and (record.state, state) in AHEAD:
+            self._catch_up(record, state)
+        if state == record.state:
+            self.uncertain.discard(record.name)
+            return True
+        if (
+            not self.hello.supports("dependency_states")
+            and (record.state, state) in DEPENDENCY_STATES
+        ):
+            self.uncertain.add(record.name)
+            return True
+        if self.hello.may_fault and state_is_fault(record.state, state):
+            self._fault(record.name, state)
+            return True
+        return False
+
+    def _catch_up(self, record: Any, state: str) -> None:
+        """Advance the specification's background work on one map, a grain at a time, until it
+        reaches the implementation's state or can go no further."""
+        size = self.oracle.model.sizes.get(record.target, 1)
+        for _ in range(4 * (size + 2) * (len(self.oracle.maps) + 1)):
+            was = record.state
+            op = {"op": "copy", "map": record.name, "grains": 1}
+            a = self.spec.request(op)
+            self.log.append(Entry(op, None, None, "catch_up"))
+            if not a["ok"]:
+                return
+            self._follow(op, a)
+            if record.name not in self.oracle.maps or record.state == state:
+                return
+            if a["copied"] == 0 and record.state == was:
+                return
+
+    def _fault(self, name: str, state: str) -> None:
+        """A declared unprovoked fault: the specification takes the same event, and it is
+        counted."""
+        op = {"op": "inject", "map": name, "event": FAULT_STATES[state]}
+        a = self.spec.request(op)
+        self.log.append(Entry(op, None, None, "catch_up"))
+        if not a["ok"]:
+            raise Nonconformance("state", f"map {name} became {state}; no fault explains it")
+        self._follow(op, a)
+        self.faults.append(f"{name}: {state} ({op['event']})")

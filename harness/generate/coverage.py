@@ -1,0 +1,183 @@
+"""What a campaign reached, and whether that is enough for a verdict.
+
+Every operation is counted per rule: the operation, the state its map was in (per the
+specification), and how it ended (accepted, or the refusal code). A campaign must also reach
+every goal whose parts the implementation declares it supports — an accepted start, a cascade
+of three targets, a stop of a middle target, a restore, a multi-member group start, an
+incremental restart, a completed background copy, every injected event and so on. A campaign
+that finds nothing wrong but misses a goal is `inconclusive`, never `conforms`: refusing
+everything must not look like conforming.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.vocabulary import FAULTS, REQUESTS
+
+from ..core.hello import Hello
+from ..core.session import Entry
+
+Test = Callable[["Coverage", Entry, dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Something a campaign must reach when the implementation supports all of `needs`."""
+
+    name: str
+    needs: tuple[str, ...]
+    test: Test
+
+
+def _ok(op: str) -> Test:
+    return lambda c, e, s: e.request.get("op") == op and bool(s.get("ok"))
+
+
+def _event(cause: str, ops: tuple[str, ...] = ()) -> Test:
+    def test(c: Coverage, e: Entry, s: dict[str, Any]) -> bool:
+        if ops and e.request.get("op") not in ops:
+            return False
+        return any(ev["cause"] == cause for ev in s.get("events", []))
+
+    return test
+
+
+def _copied(kind: str) -> Test:
+    return lambda c, e, s: any(x["kind"] == kind for x in s.get("copies", []))
+
+
+def _exercised(name: str) -> Test:
+    return lambda c, e, s: name in c.exercised
+
+
+GOALS: tuple[Goal, ...] = (
+    # required of every implementation: without an accepted start nothing of point-in-time
+    # copy was verified, whatever the implementation declares
+    Goal(
+        "a point-in-time copy started",
+        (),
+        lambda c, e, s: e.request.get("op") in ("start", "start_group") and bool(s.get("ok")),
+    ),
+    *(
+        Goal(f"{op} accepted", (op,), _ok(op))
+        for op in REQUESTS
+        if op not in ("hello", "internals")
+    ),
+    Goal("a cascade of three targets", ("start",), lambda c, e, s: c.deepest >= 3),
+    Goal(
+        "a stop of a middle target (cleaning)",
+        ("stop",),
+        lambda c, e, s: e.request.get("op") == "stop" and s.get("state") == "stopping",
+    ),
+    Goal("a cleaning copy", ("stop",), _copied("clean")),
+    Goal("a forced stop that stops dependents", ("stop", "stop.force"), _event("dependent")),
+    Goal("a split", ("stop", "stop.split"), _event("split")),
+    Goal(
+        "a restore",
+        ("start", "start.restore"),
+        lambda c, e, s: e.request.get("op") == "start" and s.get("restoring") is True,
+    ),
+    Goal(
+        "a multi-member group start",
+        ("start_group", "group_multi"),
+        lambda c, e, s: (
+            e.request.get("op") == "start_group"
+            and sum(ev["cause"] == "start" for ev in s.get("events", [])) > 1
+        ),
+    ),
+    Goal("a restart", ("start", "restart"), _exercised("restart")),
+    Goal(
+        "an incremental restart",
+        ("start", "restart", "create_map.incremental"),
+        lambda c, e, s: "incremental restart" in c.exercised,
+    ),
+    Goal(
+        "a cascade of cascades",
+        ("start", "cascade_from_target"),
+        _exercised("cascade_from_target"),
+    ),
+    Goal("a completed background copy", ("copy",), _event("completed", ("copy", "settle"))),
+    Goal("an autodelete", ("create_map.autodelete",), _event("autodelete")),
+    Goal("a copy-on-write", ("start",), _copied("cow")),
+    Goal("a partial-grain fill", ("start",), _copied("fill")),
+    *(
+        Goal(f"an injected {event}", ("inject", f"inject.event={event}"), _event(event))
+        for event in FAULTS
+    ),
+    Goal(
+        "the mixed policy",
+        ("reset.policy=mixed",),
+        lambda c, e, s: (
+            e.request.get("op") == "reset"
+            and e.request.get("policy") == "mixed"
+            and bool(s.get("ok"))
+        ),
+    ),
+)
+
+
+@dataclass
+class Coverage:
+    """Counts per rule and state, goals reached, declared names exercised."""
+
+    by_rule: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    reached: set[str] = field(default_factory=set)
+    exercised: set[str] = field(default_factory=set)
+    skipped: Counter[str] = field(default_factory=Counter)
+    deepest: int = 0
+    faults: list[str] = field(default_factory=list)
+    incremental: set[str] = field(default_factory=set)
+    started: set[str] = field(default_factory=set)
+    sequence: set[str] = field(default_factory=set)  # goals the current sequence reached
+
+    def step(self, entry: Entry, state_before: str | None, spec_answer: dict[str, Any]) -> None:
+        """Count one operation the specification answered."""
+        op = entry.request.get("op", "?")
+        outcome = "accepted" if spec_answer.get("ok") else str(spec_answer.get("error"))
+        self.by_rule[(str(op), state_before or "-", outcome)] += 1
+        if spec_answer.get("ok"):
+            self._follow(entry.request, spec_answer)
+        for goal in GOALS:
+            if goal.name not in self.sequence and goal.test(self, entry, spec_answer):
+                self.sequence.add(goal.name)
+                self.reached.add(goal.name)
+
+    def new_sequence(self) -> float:
+        """Start counting a new sequence's goals; the last one's count (Hypothesis targets it:
+        sequences that reach more of what matters are mutated further)."""
+        score = float(len(self.sequence))
+        self.sequence = set()
+        return score
+
+    def _follow(self, request: dict[str, Any], answer: dict[str, Any]) -> None:
+        if request.get("op") == "create_map" and request.get("incremental"):
+            self.incremental.add(request["map"])
+        for ev in answer.get("events", []):
+            if ev["cause"] == "start":
+                if ev["map"] in self.started and ev["map"] in self.incremental:
+                    self.exercised.add("incremental restart")
+                self.started.add(ev["map"])
+
+    def used(self, names: set[str], accepted: bool) -> None:
+        """The declared names an operation exercised (counted when it was accepted)."""
+        if accepted:
+            self.exercised |= names
+
+    def required(self, hello: Hello) -> list[Goal]:
+        """The goals the implementation's declarations make mandatory."""
+        return [g for g in GOALS if all(hello.supports(n) for n in g.needs)]
+
+    def missing(self, hello: Hello) -> list[str]:
+        """Mandatory goals not reached."""
+        return [g.name for g in self.required(hello) if g.name not in self.reached]
+
+    def table(self) -> list[dict[str, Any]]:
+        """The per-rule counts, for reports."""
+        return [
+            {"op": op, "state": state, "outcome": outcome, "count": n}
+            for (op, state, outcome), n in sorted(self.by_rule.items())
+        ]

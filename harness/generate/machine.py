@@ -1,0 +1,215 @@
+"""Hypothesis generates operation sequences; a lockstep `Session` checks every answer.
+
+`machine_for(record)` builds a `RuleBasedStateMachine` for one implementation. Its rules
+(`rules_data.py`, `rules_maps.py`, `rules_checks.py`) cover every operation of the vocabulary
+the implementation's hello lists, with every field drawn over its legal range
+(`domain.py`). The generator does not need to know which operations are valid: the
+specification, run in lockstep, says what each must answer. It only steers: choices favour
+the most recently used volumes and maps (Hypothesis shrinks towards the first element of a
+list, so lists are newest first), most operations are valid, and each sequence uses a random
+subset of rule families (swarm testing). An operation that would exercise something the
+implementation declared unsupported is never sent.
+
+A sequence starts with a `reset` of a drawn grain size and policy and ends with a full
+observation (every volume read, every map and cascade asked after); the generator also
+observes at points it chooses and reads single blocks and ranges as operations of their own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis import target
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+from ..core.errors import Nonconformance
+from ..core.session import Session
+from ..core.shapes import allowed, uses
+from ..drivers import DriverError
+from .domain import bucket
+from .record import DriverBroke, Record
+
+FAMILIES = (
+    "volumes",
+    "maps",
+    "start",
+    "prepare",
+    "stop",
+    "delete",
+    "copy",
+    "settle",
+    "read",
+    "query",
+    "groups",
+    "invalid",
+    "restore",
+    "incremental",
+    "inject",
+    "system",
+    "observe",
+)
+MAX_VOLUMES = 6
+MAX_MAPS = 10
+MAX_GROUPS = 2
+
+
+def newest_first(items: list[str]) -> st.SearchStrategy[str]:
+    """Choices that shrink towards the most recently used."""
+    return st.sampled_from(list(reversed(items)))
+
+
+class Base(RuleBasedStateMachine):
+    """Plumbing shared by every rule: choosing names, sending, recording."""
+
+    record: ClassVar[Record]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session: Session | None = None
+        self.families: frozenset[str] = frozenset(FAMILIES)
+        self.size = 4
+        self.numbers = itertools.count(1)
+        self.recent: list[str] = []  # names in order of last use
+        self.failed = False
+
+    # -- what exists (as the specification sees it) -----------------------------------------------
+    @property
+    def s(self) -> Session:
+        assert self.session is not None
+        return self.session
+
+    def _recent(self, names: set[str]) -> list[str]:
+        order = {n: i for i, n in enumerate(self.recent)}
+        return sorted(names, key=lambda n: (order.get(n, -1), n))
+
+    @property
+    def volumes(self) -> list[str]:
+        return self._recent(set(self.s.oracle.model.sizes))
+
+    @property
+    def maps(self) -> list[str]:
+        return self._recent(set(self.s.oracle.maps))
+
+    @property
+    def groups(self) -> list[str]:
+        return self._recent(self.s.groups)
+
+    def can(self, family: str | None, op: str) -> bool:
+        """Swarm testing, and only operations the implementation supports."""
+        supported = op in self.record.hello.ops
+        return supported and (family is None or family in self.families)
+
+    def pick(self, data: st.DataObject, names: list[str], kind: str, label: str) -> str:
+        """An existing name, newest first; now and then one that does not exist."""
+        if not names or data.draw(st.integers(0, 24), label=f"{label}: unknown?") == 24:
+            return f"no{kind}{data.draw(st.integers(0, 1), label='unknown')}"
+        return data.draw(newest_first(names), label=label)
+
+    def pick_map(self, data: st.DataObject, prefer: Any = None, label: str = "map") -> str:
+        """A map, usually one in a state where the operation does something (the
+        specification's view), otherwise any, newest first, or now and then an unknown one."""
+        maps = self.maps
+        if prefer is not None and maps and data.draw(st.integers(0, 3), label=f"{label}: any?") < 3:
+            good = [m for m in maps if prefer(self.s.oracle.maps[m])]
+            if good:
+                return data.draw(newest_first(good), label=label)
+        return self.pick(data, maps, "map", label)
+
+    def spec_status(self, name: str) -> dict[str, Any]:
+        """The specification's status of a map (for steering only)."""
+        return self.s.spec.request({"op": "status", "map": name})
+
+    def has_dependents(self, name: str) -> bool:
+        """The specification lists dependents for the map (for steering only)."""
+        return bool(self.s.spec.request({"op": "dependents", "map": name}).get("maps"))
+
+    def fresh(self, data: st.DataObject, prefix: str) -> str:
+        """A name never used before."""
+        return self.record.domain.name(data, prefix, next(self.numbers))
+
+    # -- sending ---------------------------------------------------------------------------------
+    def send(self, op: dict[str, Any]) -> dict[str, Any] | None:
+        """Send a generated operation, unless it exercises something declared unsupported."""
+        ok, missing = allowed(self.s, op)
+        if not ok:
+            for name in missing:
+                self.record.coverage.skipped[name] += 1
+            return None
+        names = uses(self.s, op)
+        for key in ("volume", "source", "target", "map", "group"):
+            if isinstance(op.get(key), str):
+                if op[key] in self.recent:
+                    self.recent.remove(op[key])
+                self.recent.append(op[key])
+        self.record.steps += 1
+        answer = self._guarded(lambda: self.s.send(op))
+        self.record.coverage.used(names, bool(answer and answer.get("ok")))
+        if op["op"] in ("start", "start_group") and answer and answer.get("ok"):
+            self._depth()
+        return answer
+
+    def _guarded(self, action: Any) -> Any:
+        try:
+            return action()
+        except DriverError as err:
+            self.failed = True
+            self.record.broken = err
+            raise DriverBroke(err, list(self.s.log)) from None
+        except Nonconformance:
+            self.failed = self.record.failing = True
+            raise
+        finally:
+            self.record.log = self.s.log
+
+    def _depth(self) -> None:
+        a = self.s.spec.request({"op": "cascades"})
+        depth = max((len(c["volumes"]) - 1 for c in a.get("cascades", [])), default=0)
+        self.record.coverage.deepest = max(self.record.coverage.deepest, depth)
+
+    # -- a sequence's beginning and end -----------------------------------------------------------
+    @initialize(
+        data=st.data(),
+        families=st.lists(st.booleans(), min_size=len(FAMILIES), max_size=len(FAMILIES)),
+    )
+    def setup(self, data: st.DataObject, families: list[bool]) -> None:
+        record = self.record
+        grain_size = record.domain.integer(data, "reset", "grain_size", (1, 4), "grain size")
+        policies = record.options.policies
+        policy = policies[0] if len(policies) == 1 else data.draw(st.sampled_from(policies))
+        record.domain.note("reset.policy", policy)
+        grains = data.draw(st.integers(1, 4), label="grains per volume")
+        short = data.draw(st.integers(0, grain_size - 1), label="short last grain")
+        self.size = max(1, grains * grain_size - short)
+        low, high = record.hello.range("create_volume", "size")
+        edge = data.draw(st.integers(0, 399), label="volume size edge?")
+        if edge >= 380:  # the smallest volumes
+            self.size = low + edge % 2
+        elif edge == 379:  # the largest (rare: a sequence on it costs seconds)
+            self.size = high
+        self.size = min(max(self.size, low), high)
+        record.domain.note("create_volume.size", bucket(self.size, low, high))
+        self.families = frozenset(f for f, on in zip(FAMILIES, families, strict=True) if on)
+        if not record.failing:
+            record.sequences += 1
+        if record.on_example is not None:
+            record.on_example(record)
+        record.coverage.new_sequence()
+        try:
+            self.session = record.new_session(grain_size, policy)
+        except DriverError as err:
+            self.failed = True
+            record.broken = err
+            raise DriverBroke(err, []) from None
+        for _ in range(2):
+            self.send({"op": "create_volume", "volume": self.fresh(data, "V"), "size": self.size})
+
+    def teardown(self) -> None:
+        """The end of a sequence: look at everything (unless the sequence already failed)."""
+        if self.session is not None and not self.failed:
+            self._guarded(self.s.observe)
+            target(self.record.coverage.new_sequence(), label="goals reached")
+
+
+__all__ = ["FAMILIES", "Base", "precondition", "rule"]

@@ -1,0 +1,177 @@
+"""Scenes: rules that build, in one generated step, the situations random single operations reach
+only rarely — a cascade whose targets depend on each other, stopped in the middle (plain,
+forced or split); a flush that fails; a bitmap lost and found again. Every operation of a
+scene is an ordinary generated operation, checked in lockstep and removable by shrinking.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from model.machine import accepts
+
+from .machine import MAX_MAPS, precondition, rule
+from .rules_maps import MapRules
+
+
+class SceneRules(MapRules):
+    """Macro steps towards the rules that matter most."""
+
+    @precondition(
+        lambda self: (
+            self.can("stop", "stop")
+            and self.can(None, "create_map")
+            and self.can(None, "start")
+            and len(self.maps) <= MAX_MAPS - 3
+        )
+    )
+    @rule(
+        data=st.data(),
+        count=st.integers(2, 3),
+        how=st.sampled_from(["plain", "force", "split", "two"]),
+    )
+    def cascade_then_stop(self, data: st.DataObject, count: int, how: str) -> None:
+        """Targets of one source started in turn with source writes between (each newer target
+        holds grains the older ones read through it), then one stopped (plain, forced or
+        split), or the two newest at once (cleaning into a target that is stopping too)."""
+        source = self.pick(data, self.volumes, "volume", "source")
+        kind = "clone" if how == "split" else data.draw(st.sampled_from(["snapshot", "clone"]))
+        if not self.record.hello.supports(f"create_map.type={kind}"):
+            kind = "clone" if kind == "snapshot" else "snapshot"
+        fixed = {"clean_rate": 0} if how == "split" else {}  # no proactive cleaning out
+        started = []
+        for i in range(count):
+            name = self.new_map(data, source, kind, **fixed)
+            if name is None:
+                return
+            answer = self.send({"op": "start", "map": name})
+            if answer and answer.get("ok"):
+                started.append(name)
+            self._write_some(data, source, i)  # each target holds a grain the older lack
+        if not started:
+            return
+        newest = how == "split" or data.draw(st.booleans(), label="newest?")
+        victim = started[-1] if newest else started[0]
+        if how == "two" and len(started) >= 2:
+            self.send({"op": "stop", "map": started[-2]})
+            victim = started[-1]
+        op = {"op": "stop", "map": victim}
+        if how == "split" and self.can(None, "copy") and self.record.hello.supports("stop.split"):
+            for _ in range(2 * (self.s.oracle.model.sizes.get(source, 1) + 1)):
+                a = self.send({"op": "copy", "map": victim})
+                if not a or not a.get("ok") or a.get("progress") == 100:
+                    break
+            op["split"] = True
+        elif how == "force" and self.record.hello.supports("stop.force"):
+            op["force"] = True
+        answer = self.send(op)
+        if answer and answer.get("state") == "stopping":  # cleaning, a step or all of it
+            after = data.draw(st.sampled_from(["copy", "settle", "nothing"]), label="then")
+            if after != "nothing" and self.can(None, after):
+                self.send({"op": "copy", "map": victim} if after == "copy" else {"op": after})
+
+    def _snapshots_with_dependents(self, data: st.DataObject, count: int = 2) -> list[str]:
+        """Snapshots of one source started in turn, each followed by a write to a grain of its
+        own, so each newer target holds a grain the older ones read through it."""
+        source = self.pick(data, self.volumes, "volume", "source")
+        started = []
+        for i in range(count):
+            name = self.new_map(data, source, "snapshot")
+            if name is None:
+                break
+            answer = self.send({"op": "start", "map": name})
+            if answer and answer.get("ok"):
+                started.append(name)
+            self._write_some(data, source, i)
+        return started
+
+    @precondition(lambda self: self.can("inject", "inject") and self.can(None, "create_map"))
+    @rule(data=st.data(), fault=st.sampled_from(["bitmap", "flush", "io"]))
+    def fault(self, data: st.DataObject, fault: str) -> None:
+        """A bitmap lost while one map stops and another copies, some I/O, then found; a
+        flush that fails after a prepare; an I/O error on a copying map."""
+        supports = self.record.hello.supports
+        if fault == "flush" and self.can(None, "prepare"):
+            name = self.pick_map(data, lambda r: accepts("prepare", r.state))
+            self.send({"op": "prepare", "map": name})
+            if supports("inject.event=flush_failed"):
+                self.send({"op": "inject", "map": name, "event": "flush_failed"})
+            return
+        started = self._snapshots_with_dependents(data)
+        if not started:
+            return
+        if started[0] not in self.s.oracle.maps:
+            return
+        if fault == "io" and supports("inject.event=io_error"):
+            self.send({"op": "inject", "map": started[0], "event": "io_error"})
+            return
+        if self.can(None, "stop") and data.draw(st.booleans(), label="stop one first?"):
+            self.send({"op": "stop", "map": started[-1]})  # stopping: it has cleaning to do
+        if supports("inject.event=bitmap_offline") and supports("inject.event=bitmap_online"):
+            source = self.s.oracle.maps[started[0]].source
+            self.send({"op": "inject", "map": started[0], "event": "bitmap_offline"})
+            self._write_some(data, source)  # refused: offline while the bitmap is lost
+            self.send({"op": "inject", "map": started[0], "event": "bitmap_online"})
+        if self.can(None, "settle"):
+            self.send({"op": "settle"})
+
+    @precondition(
+        lambda self: (
+            self.can("incremental", "create_map")
+            and self.can(None, "start")
+            and len(self.maps) < MAX_MAPS
+        )
+    )
+    @rule(data=st.data(), how=st.sampled_from(["settle", "stop", "copy"]))
+    def incremental_refresh(self, data: st.DataObject, how: str) -> None:
+        """An incremental clone started, copied (completely, partly) or stopped, then both
+        its source and its target written, then started again: only what changed is copied."""
+        if not self.record.hello.supports("create_map.incremental"):
+            return
+        source = self.pick(data, self.volumes, "volume", "source")
+        name = self.new_map(data, source, "clone", incremental=True)
+        if name is None or not self.send({"op": "start", "map": name}):
+            return
+        if how == "copy" and self.can(None, "copy"):
+            self.send({"op": "copy", "map": name, "grains": 1})
+        elif how == "stop" and self.can(None, "stop"):
+            self.send({"op": "stop", "map": name})
+        elif self.can(None, "settle"):
+            self.send({"op": "settle"})
+        record = self.s.oracle.maps.get(name)
+        if record is None:
+            return
+        self._write_some(data, record.source)
+        if data.draw(st.booleans(), label="write the target too?"):
+            self._write_some(data, record.target)
+        if how == "copy" and self.can(None, "stop"):
+            self.send({"op": "stop", "map": name})
+        self.send({"op": "start", "map": name})
+        if data.draw(st.booleans(), label="settle?") and self.can(None, "settle"):
+            self.send({"op": "settle"})
+
+    @precondition(
+        lambda self: (
+            self.can("restore", "start")
+            and self.can(None, "create_map")
+            and len(self.maps) < MAX_MAPS - 2
+        )
+    )
+    @rule(data=st.data())
+    def restore_scene(self, data: st.DataObject) -> None:
+        """Snapshots of S, then a clone from the newest back onto S started with restore: the
+        old contents of S stay what the other targets read, and S's next writes must first
+        give them their own copy."""
+        if not self.record.hello.supports("start.restore"):
+            return
+        started = self._snapshots_with_dependents(data, data.draw(st.integers(1, 2)))
+        forward = self.s.oracle.maps.get(started[-1]) if started else None
+        if forward is None:  # none started, or the newest completed and deleted itself
+            return
+        name = self.new_map_onto(data, forward.target, forward.source)
+        if name is None:
+            return
+        self.send({"op": "start", "map": name, "restore": True})
+        self._write_some(data, forward.source)
+        if data.draw(st.booleans(), label="write the restore source?"):
+            self._write_some(data, forward.target)

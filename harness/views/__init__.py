@@ -1,0 +1,1 @@
+"""Views for people learning cascades: a trace walked step by step, in words and pictures."""

@@ -1,0 +1,245 @@
+"""Seeded mutants of the reference engine's lifecycle, queries and refusals: each breaks one rule,
+usually under one condition. They exist to show the harness catches what its first mutants
+(`mutants.py`, the data path) could not: wrong answers to queries, wrong refusal codes, valid
+operations refused, background copy and cleaning that never finish, splits, autodelete,
+restarts, group starts, injected events and a lazy copy-on-read implementation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import Engine
+from .errors import OpError
+from .maps import COPYING, IDLE, PREPARED, PREPARING, STOPPED, STOPPING, Map
+
+
+class StatusProgressRoundsUp(Engine):
+    """`status` rounds progress up instead of down (wrong only when the grains held are not a
+    whole percentage of the map)."""
+
+    def status(self, name: str) -> dict[str, Any]:
+        out = super().status(name)
+        m = self.map(name)
+        out["progress"] = -(-m.split_count * 100 // m.grains)
+        return out
+
+
+class CascadesListedBackwards(Engine):
+    """`cascades` lists a cascade of three or more volumes from its last target to its head."""
+
+    def cascade_list(self) -> list[dict[str, Any]]:
+        out = super().cascade_list()
+        for c in out:
+            if len(c["volumes"]) >= 3:
+                c["volumes"] = list(reversed(c["volumes"]))
+        return out
+
+
+class DifferenceNeverReported(Engine):
+    """`status` of an incremental map reports no difference, whatever changed."""
+
+    def status(self, name: str) -> dict[str, Any]:
+        return {**super().status(name), "difference": 0}
+
+
+class DeleteStoppedWrongCode(Engine):
+    """Deleting a stopped map without force is refused as `volume_in_use`, not `bad_state`."""
+
+    def delete_map(self, name: str, force: bool) -> None:
+        m = self.map(name)
+        if m.state == STOPPED and not force:
+            raise OpError("volume_in_use", f"the target of {name!r} is offline")
+        super().delete_map(name, force)
+
+
+class RefusesRestartOfACopy(Engine):
+    """A map that completed its copy cannot be started again (refused `bad_state`)."""
+
+    def start(self, name: str, restore: bool) -> None:
+        m = self.map(name)
+        if m.state == IDLE and m.started_once:
+            raise OpError("bad_state", f"map {name!r} already copied")
+        super().start(name, restore)
+        m.started_once = True
+
+
+class StopOfIdleRefused(Engine):
+    """Stopping an idle map is refused instead of being the no-op SVC 4.2.0 made it."""
+
+    def stop(self, name: str, force: bool, split: bool) -> None:
+        if self.map(name).state == IDLE and not split:
+            raise OpError("bad_state", f"map {name!r} is not running")
+        super().stop(name, force, split)
+
+
+class BackgroundCopyStopsShort(Engine):
+    """Background copy never copies a map's last grain, so a clone never completes."""
+
+    def _background_grains(self, m: Map, budget: int) -> int:
+        if m.grains > 1:
+            last = m.split[m.grains - 1]
+            m.split[m.grains - 1] = 1
+            m.split_count += 1 - last
+            try:
+                return super()._background_grains(m, budget)
+            finally:
+                m.split[m.grains - 1] = last
+                m.split_count -= 1 - last
+        return super()._background_grains(m, budget)
+
+
+class CleanRateZeroNeverCleans(Engine):
+    """A map stopping with clean rate 0 never cleans (the product cleans it at 50)."""
+
+    def _cleaning_grains(self, m: Map, budget: int) -> int:
+        if m.clean_rate == 0 and m.state == STOPPING:
+            return 0
+        return super()._cleaning_grains(m, budget)
+
+
+class CleaningSkipsStoppingReaders(Engine):
+    """Cleaning does not copy into a reader whose own map is stopping too (several targets
+    stopping at once), so whatever reads through that reader loses the grain."""
+
+    def clean_targets(self, node: int, grain: int) -> list[int]:
+        out = super().clean_targets(node, grain)
+        return [r for r in out if self.maps[self._map_at(r)].state != STOPPING]
+
+
+class SplitTakesTargetOffline(Engine):
+    """`stop -split` leaves the map `stopped` (its target offline) instead of idle_or_copied."""
+
+    def _stop(self, m: Map, force: bool, split: bool) -> None:
+        super()._stop(m, force, split)
+        if split and m.state == IDLE:
+            self.set_state(m, STOPPED, "split")
+
+
+class AutodeleteForgotten(Engine):
+    """A map created with autodelete stays after its copy completes."""
+
+    def drop_map(self, m: Map, cause: str) -> None:
+        if cause != "autodelete":
+            super().drop_map(m, cause)
+
+
+class GroupStartIgnoresRates(Engine):
+    """A group start inserts its members in creation order, not slowest first (wrong only when
+    members of one source have different copy rates)."""
+
+    def _start_maps(self, members: list[Map]) -> None:
+        for m in members:
+            if m.state != PREPARED:
+                self.set_state(m, PREPARING, "prepare")
+                self.set_state(m, PREPARED, "flushed")
+        for m in sorted(members, key=lambda x: x.order):  # the bug: rates ignored
+            m.restoring = self.topology.has_readers(m.target)
+            self.image_replaced(m.target)
+            m.reset_bits()
+            self.topology.insert_target(m.source, m.target, m.name, self.cascade_type_for(m))
+            m.restore_ok = False
+            self.set_state(m, COPYING, "start")
+
+
+class FlushFailureIgnored(Engine):
+    """An injected flush failure is accepted but the map stays preparing."""
+
+    def inject(self, name: str, event: str) -> None:
+        if event == "flush_failed" and self.map(name).state == PREPARING:
+            return
+        super().inject(name, event)
+
+
+class BitmapReturnsToCopying(Engine):
+    """When its bitmap comes back, a suspended map resumes copying even if it was stopping."""
+
+    def inject(self, name: str, event: str) -> None:
+        super().inject(name, event)
+        if event == "bitmap_online":
+            for m in self.linked_maps(self.map(name).source):
+                if m.state == STOPPING:
+                    self.set_state(m, COPYING, "bitmap_online")
+
+
+class PreparedTargetReadable(Engine):
+    """Host I/O to the target of a prepared map is accepted (the product refuses it)."""
+
+    def offline_reason(self, volume: str) -> str | None:
+        m = self.maps.get(self.target_of.get(volume, ""))
+        if m is not None and m.state == PREPARED:
+            return None
+        return super().offline_reason(volume)
+
+
+class LazyFill(Engine):
+    """Copy on read: a partial write to a target lacking the grain marks it held at once but
+    fills the rest of the grain from upstream only when the grain is next read (or copied
+    from). Right whenever the grain is read straight after the write; wrong when the data
+    upstream changes first. It exposes no internals, as a black box would not."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[tuple[str, int], set[int]] = {}  # pending fill -> blocks written since
+
+    def _hello(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._hello(f), "exposes": ["images", "states"]}
+
+    def _reset(self, f: dict[str, Any]) -> dict[str, Any]:
+        self.lazy = {}
+        return super()._reset(f)
+
+    def _copy_into(self, node: int, grain: int, kind: str) -> None:
+        volume = self.topology.graph.nodes[node]["volume"]
+        if kind == "fill":
+            self.lazy[(volume, grain)] = set()
+            m = self.maps[self._map_at(node)]
+            m.set_split(grain)
+            self.notice(m)
+            return
+        self._materialize(self.topology.holder(node, grain, self.is_split), grain)
+        super()._copy_into(node, grain, kind)
+
+    def _materialize(self, volume: str, grain: int) -> None:
+        written = self.lazy.pop((volume, grain), None)
+        node = self.topology.primary.get(volume)
+        above = self.topology.parent(node) if node is not None else None
+        if written is None or above is None:
+            return
+        holder = self.topology.holder(above, grain, self.is_split)
+        lo, hi = self.grain_bounds(volume, grain)
+        for b in range(lo, hi):
+            if b not in written:
+                self.phys[volume][b] = self.phys[holder][b]
+
+    def _host_write_grain(self, volume: str, grain: int, blocks: dict[int, str]) -> None:
+        super()._host_write_grain(volume, grain, blocks)
+        if (volume, grain) in self.lazy:
+            self.lazy[(volume, grain)].update(blocks)
+
+    def read_blocks(self, volume: str, block: int, count: int) -> list[str]:
+        if count > 0 and block + count <= len(self.phys.get(volume, [])):
+            for g in range(block // self.grain_size, (block + count - 1) // self.grain_size + 1):
+                if self.offline_reason(volume) is None:
+                    self._materialize(self.topology.image_holder(volume, g, self.is_split), g)
+        return super().read_blocks(volume, block, count)
+
+
+LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
+    StatusProgressRoundsUp,
+    CascadesListedBackwards,
+    DifferenceNeverReported,
+    DeleteStoppedWrongCode,
+    RefusesRestartOfACopy,
+    StopOfIdleRefused,
+    BackgroundCopyStopsShort,
+    CleanRateZeroNeverCleans,
+    CleaningSkipsStoppingReaders,
+    SplitTakesTargetOffline,
+    AutodeleteForgotten,
+    GroupStartIgnoresRates,
+    FlushFailureIgnored,
+    BitmapReturnsToCopying,
+    PreparedTargetReadable,
+    LazyFill,
+)

@@ -1,0 +1,222 @@
+"""A corpus of misbehaving drivers: each gets its named verdict, in bounded time and memory, with
+its processes reaped, its reports written and a trace that ends with the unanswered request.
+
+Every driver is a tiny program speaking the exec wire. The well-behaved part forwards to the
+reference engine; the misbehaviour happens at a chosen request. Timeouts here are seconds, not
+fractions (machines running this are shared and slow), and time bounds are generous margins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.campaign import Plan, run_campaign
+from harness.campaign.corpus import SCENARIOS
+from harness.cli import main
+from harness.drivers import DriverError, open_driver
+from model.vocabulary import ANSWERS, REQUESTS
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+TIMEOUT = 3.0  # seconds per request for the drivers below
+MARGIN = 30.0  # what a loaded machine may add to a verdict's time
+
+PRELUDE = f"""
+import json, os, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from reference import Engine
+engine, n = Engine(), 0
+def answer(a, ident):
+    sys.stdout.write(json.dumps({{**a, "id": ident}}) + "\\n"); sys.stdout.flush()
+for line in sys.stdin:
+    r = json.loads(line)
+    ident = r.pop("id")
+    n += 1
+"""
+
+
+def program(tmp_path: Path, body: str, name: str = "driver.py") -> str:
+    """A driver program: the prelude's loop, then `body` (indented into it), then a normal
+    answer from the reference engine."""
+    path = tmp_path / name
+    loop = textwrap.indent(textwrap.dedent(body).strip("\n") + "\n", "    ")
+    path.write_text(PRELUDE + loop + "    answer(engine.handle(r), ident)\n")
+    return f"exec:{PY} {path}"
+
+
+def campaign(driver: str, tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]
+    settings: dict = {"examples": 3, "steps": 20, "seed": 1, "corpus": []} | kw
+    plan = Plan(save_to=tmp_path / "cx.json", **settings)
+    return run_campaign(lambda: open_driver(driver, TIMEOUT), plan)
+
+
+# -- verdicts -------------------------------------------------------------------------------
+CASES = {
+    "crashes at once": ("sys.exit(3)", "crashed"),
+    "crashes at request 30": ("if n == 30: sys.exit(9)", "crashed"),
+    "hangs at hello": ("if n == 1: time.sleep(600)", "timeout"),
+    "hangs at request 30": ("if n == 30: time.sleep(600)", "timeout"),
+    "prints garbage": ("if n == 30: print('hello there', flush=True); continue", "garbage"),
+    "answers the wrong id": (
+        "if n == 30: answer({'ok': True}, ident + 1); continue",
+        "out_of_order",
+    ),
+    "answers without an id": (
+        "if n == 30: print(json.dumps({'ok': True}), flush=True); continue",
+        "out_of_order",
+    ),
+    "closes stdout, keeps running": ("if n == 30: os.close(1); time.sleep(600)", "crashed"),
+    "an endless line": (
+        "if n == 30:\n    while True: sys.stdout.write('a' * 65536)",
+        "garbage",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_misbehaviour_gets_its_named_verdict(case: str, tmp_path: Path) -> None:
+    body, verdict = CASES[case]
+    began = time.monotonic()
+    v = campaign(program(tmp_path, body), tmp_path)
+    assert (v.status, v.kind) == ("driver_error", verdict), (v.status, v.kind, v.problem)
+    assert v.exit_code == 2
+    assert time.monotonic() - began < TIMEOUT + MARGIN
+    if "30" in body:  # the trace so far ends with the request that got no answer
+        ops = json.loads((tmp_path / "cx.json").read_text())["ops"]
+        assert ops and "expect" in ops[-1]
+        assert main(["replay", str(tmp_path / "cx.json"), "--driver", "reference"]) == 0
+
+
+def test_a_crash_trace_reproduces_the_crash_on_replay(tmp_path: Path) -> None:
+    driver = program(tmp_path, "if n == 30: sys.exit(9)")
+    v = campaign(driver, tmp_path)
+    assert v.kind == "crashed"
+    ops = json.loads((tmp_path / "cx.json").read_text())["ops"]
+    # replay sends hello and reset first, then the trace: request 30 is the trace's 28th
+    assert len(ops) == 28
+    assert main(["replay", str(tmp_path / "cx.json"), "--driver", driver]) == 2
+
+
+def test_children_are_reaped(tmp_path: Path) -> None:
+    """A driver that starts a helper in its process group and then hangs: after the verdict
+    neither is left running."""
+    pids = tmp_path / "pids"
+    body = f"""
+        if n == 1:
+            import subprocess
+            helper = subprocess.Popen(["sleep", "600"])
+            open({str(pids)!r}, "w").write(f"{{os.getpid()}} {{helper.pid}}")
+        if n == 30: time.sleep(600)
+    """
+    v = campaign(program(tmp_path, body), tmp_path)
+    assert v.kind == "timeout"
+    for pid in map(int, pids.read_text().split()):
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+# -- answers of the wrong shape: a named nonconformance, never a Python exception -------------
+SENT = sorted(op for op in REQUESTS if op not in ("hello", "reset", "internals", "inject"))
+
+
+@pytest.mark.parametrize("op", SENT)
+def test_a_wrong_shape_answer_to_any_operation_is_malformed(op: str, tmp_path: Path) -> None:
+    wrong = "{'ok': True}" if ANSWERS.get(op) else "{'ok': False, 'error': 'nonsense'}"
+    body = f"if r['op'] == {op!r} and n > 2: answer({wrong}, ident); continue"
+    v = campaign(program(tmp_path, body), tmp_path, examples=30, corpus=[SCENARIOS])
+    assert (v.status, v.kind) == ("nonconformance", "malformed"), (op, v.status, v.problem)
+    assert v.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "hello",
+    [
+        "{'ok': True, 'name': 'x'}",  # no version, ops, exposes, policies
+        "{'ok': True, 'name': 'x', 'version': '1', 'protocol': 'cascadecheck/1', 'ops': "
+        "['hello', 'reset', 'create_volume', 'write', 'read', 'fly'], 'exposes': ['images'], "
+        "'policies': ['per-type']}",  # an operation the vocabulary does not know
+        "{'ok': True, 'name': 'x', 'version': '1', 'protocol': 'cascadecheck/1', 'ops': "
+        "['hello', 'reset', 'create_volume', 'write', 'read'], 'exposes': ['images'], "
+        "'policies': ['per-type'], 'unsupported': {'stop.splt': 'typo'}}",  # misspelt
+    ],
+)
+def test_a_malformed_hello_is_a_verdict(hello: str, tmp_path: Path) -> None:
+    v = campaign(
+        program(tmp_path, f"if r['op'] == 'hello': answer({hello}, ident); continue"), tmp_path
+    )
+    assert (v.status, v.kind) == ("nonconformance", "malformed"), v.problem
+    assert "hello" in v.problem
+
+
+def test_huge_valid_answers_are_read_and_checked(tmp_path: Path) -> None:
+    body = """
+        if r['op'] == 'read':
+            a = engine.handle(r); a['padding'] = 'x' * 5_000_000; answer(a, ident); continue
+    """
+    v = campaign(program(tmp_path, body), tmp_path)
+    assert v.status in ("conforms", "inconclusive"), v.problem
+
+
+# -- bounded memory, measured in a separate process ------------------------------------------
+def _peak_rss_mb(args: list[str], cwd: Path) -> tuple[int, float]:
+    """Run the command line; its exit code and the peak resident memory of its children."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return done.returncode, max(peak, before) / 1024
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ("if n == 5:\n    while True: sys.stdout.write('a' * 65536)", "garbage"),
+        (
+            "if n == 5:\n    chunk = 'e' * 65536 + '\\n'\n"
+            "    for _ in range(8000): sys.stderr.write(chunk)\n    time.sleep(600)",
+            "timeout",
+        ),
+    ],
+    ids=["endless line", "500 MB of stderr"],
+)
+def test_memory_stays_bounded(body: str, verdict: str, tmp_path: Path) -> None:
+    driver = program(tmp_path, body)
+    report = tmp_path / "r.json"
+    code, peak = _peak_rss_mb(
+        [
+            PY,
+            "-m",
+            "harness.cli",
+            "check",
+            "--driver",
+            driver,
+            "--examples",
+            "2",
+            "--seed",
+            "1",
+            "--timeout",
+            "20",
+            "--no-scenarios",
+            "--json",
+            str(report),
+            "--database",
+            str(tmp_path / "db"),
+        ],
+        tmp_path,
+    )
+    assert code == 2 and json.loads(report.read_text())["kind"] == verdict
+    assert peak < 400, f"peak {peak:.0f} MB"
+
+
+def test_driver_errors_in_process_are_named(tmp_path: Path) -> None:
+    with pytest.raises(DriverError) as err:
+        open_driver("python:no.such.module:Thing")
+    assert err.value.verdict == "unavailable"
+    assert os.environ.get("PATH")  # the exec driver runs commands without a shell
