@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.campaign import run_campaign  # noqa: E402
+from harness.campaign import Plan, run_campaign  # noqa: E402
 from harness.drivers import Driver, DriverError, open_driver  # noqa: E402
 
 DRIVERS = [
@@ -90,20 +90,19 @@ def main() -> None:
         finally:
             d.close()
         with tempfile.TemporaryDirectory() as tmp:
-            v = run_campaign(
-                lambda n=name: open_driver(n),
+            plan = Plan(
                 examples=args.examples,
                 steps=args.steps,
-                seed_value=args.seed,
+                seed=args.seed,
                 database=Path(tmp) / "db",
                 save_to=Path(tmp) / "trace.json",
-                shrink_seconds=20,
             )
+            v = run_campaign(lambda n=name: open_driver(n), plan)
             shrunk = len(json.loads(Path(v.trace_path).read_text())["ops"]) if v.trace else 0
         rate = v.steps / v.seconds
         base = base or rate
-        verdict = v.status if v.status == "conforms" else f"{v.kind} ({shrunk} ops)"
-        if v.status != "conforms":
+        verdict = v.status if v.status != "nonconformance" else f"{v.kind} ({shrunk} ops)"
+        if v.status == "nonconformance":
             verdict += f", found and shrunk in {v.seconds:.1f}s"
         print(
             f"{name:14} {writes:9.0f} {reads:9.0f} {starts:9.1f} {rate:8.0f} "

@@ -228,6 +228,15 @@ HELLO_DECLARATIONS = {
 }
 
 
+def map_type(request: dict[str, object]) -> str:
+    """The type a `create_map` asks for: its `type`, or detected from its copy rate (0: a
+    snapshot; any other rate, or none: a clone)."""
+    given = request.get("type")
+    if given in MAP_TYPES:
+        return str(given)
+    return "snapshot" if request.get("copy_rate") == 0 else "clone"
+
+
 def optional_fields() -> list[str]:
     """Every optional request field as `op.field` (each may be declared unsupported)."""
     return [

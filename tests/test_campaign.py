@@ -96,7 +96,7 @@ def test_a_failure_is_shrunk_saved_and_replays_anywhere(tmp_path: Path) -> None:
     engine and fails on the mutant, which is also what a fresh instance does."""
     out = tmp_path / "cx.json"
     mutant = "python:reference.mutants:RefusalChangesState"
-    v = campaign(mutant, corpus=[], save_to=out)
+    v = campaign(mutant, save_to=out)
     assert v.status == "nonconformance" and v.exit_code == 1
     assert v.shrink["to_ops"] <= 10 and v.shrink["replays_on_fresh_instance"]
     assert "expected" in v.explanation and "got" in v.explanation

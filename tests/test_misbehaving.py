@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -166,12 +165,21 @@ def test_huge_valid_answers_are_read_and_checked(tmp_path: Path) -> None:
 
 
 # -- bounded memory, measured in a separate process ------------------------------------------
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], capture_output=True).returncode
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def _peak_rss_mb(args: list[str], cwd: Path) -> tuple[int, float]:
-    """Run the command line; its exit code and the peak resident memory of its children."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return done.returncode, max(peak, before) / 1024
+    """Run the command line from a fresh process, whose children are only it and what it
+    starts; its exit code and the largest resident memory any of them reached."""
+    done = subprocess.run(
+        [PY, "-c", MEASURE, *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    code, peak_kb = done.stdout.split()
+    return int(code), int(peak_kb) / 1024
 
 
 @pytest.mark.parametrize(

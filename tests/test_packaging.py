@@ -27,3 +27,14 @@ def test_every_layer_package_is_shipped() -> None:
 def test_console_script_points_at_the_cli() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert config["project"]["scripts"]["cascadecheck"] == "harness.cli:main"
+
+
+def test_the_scenario_corpus_is_shipped_with_the_harness() -> None:
+    """`check` replays harness/scenarios/ first, installed or not: they are package data."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    data = config["tool"]["setuptools"]["package-data"]["harness"]
+    scenarios = sorted((ROOT / "harness" / "scenarios").glob("*.json"))
+    assert scenarios and all(
+        any(fnmatch(str(p.relative_to(ROOT / "harness")), pattern) for pattern in data)
+        for p in scenarios
+    )

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.campaign import run_campaign
 from harness.drivers import DriverError, open_driver
 
 REQUIRED = os.environ.get("CASCADECHECK_REQUIRE_TOOLS") == "1"
@@ -26,6 +25,7 @@ def test_point_in_time_on_qcow2_chains(qemu: None) -> None:
     with open_driver("qemu-offline") as d:
         hello = d.request({"op": "hello"})
         assert hello["exposes"] == ["images", "states"] and "stop" not in hello["ops"]
+        assert hello["pace"] == "own" and "dependency_states" in hello["unsupported"]
         ok = [
             d.request(op)["ok"]
             for op in (
@@ -58,12 +58,6 @@ def test_point_in_time_on_qcow2_chains(qemu: None) -> None:
         folder = d.impl.dir  # type: ignore[attr-defined]
         proc = d.impl.io.proc  # type: ignore[attr-defined]
     assert not Path(folder).exists() and proc.poll() is not None  # files and process gone
-
-
-def test_qemu_offline_conforms_at_a_small_budget(qemu: None) -> None:
-    v = run_campaign(lambda: open_driver("qemu-offline"), examples=15, steps=40, seed_value=2)
-    assert v.status == "conforms", (v.problem, v.explanation)
-    assert v.deepest >= 2 and v.fired["start"] > 0
 
 
 def test_unavailable_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:

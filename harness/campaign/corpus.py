@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.shapes import allowed
+from ..core.shapes import allowed, uses
 from ..drivers import DriverError
 from ..generate.record import DriverBroke, Record
 from ..trace.format import Trace
@@ -61,7 +61,11 @@ def run_trace(record: Record, trace: Trace) -> str | None:
             ok, missing = allowed(session, op.request)
             if not ok:
                 return f"needs {', '.join(sorted(missing))}"
-            session.send(op.request)
+            names = uses(session, op.request)
+            answer = session.send(op.request)
+            record.coverage.used(names, bool(answer.get("ok")))
+            if op.request["op"] in ("start", "start_group") and answer.get("ok"):
+                record.coverage.depth(session.spec)
         session.observe()
     except DriverError as err:
         record.broken = err

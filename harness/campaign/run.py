@@ -267,6 +267,7 @@ def _coverage(record: Record, verdict: Verdict) -> None:
     cov = record.coverage
     verdict.sequences, verdict.steps, verdict.deepest = record.sequences, record.steps, cov.deepest
     verdict.reached = sorted(cov.reached)
+    verdict.goal_hits = dict(sorted(cov.hits.items()))
     verdict.missing = cov.missing(record.hello) if verdict.status == "conforms" else []
     verdict.skipped = dict(cov.skipped)
     verdict.by_rule = cov.table()

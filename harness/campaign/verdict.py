@@ -47,6 +47,7 @@ class Verdict:
     shrink: dict[str, Any] = field(default_factory=dict)  # lengths, seconds, fresh replay
     missing: list[str] = field(default_factory=list)  # mandatory goals not reached
     reached: list[str] = field(default_factory=list)
+    goal_hits: dict[str, int] = field(default_factory=dict)  # how often each goal was met
     not_verified: dict[str, str] = field(default_factory=dict)
     deepest: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # declared limits that skipped ops

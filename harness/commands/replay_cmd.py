@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..campaign.corpus import SCENARIOS
 from ..drivers import DriverError, open_driver
+from ..protocol import answer_problem
 from ..trace import TraceError, VolumeTracker, load_trace, replay
+from .common import positive
 
 HIDDEN = ("copies", "events")
 
@@ -19,7 +23,10 @@ HIDDEN = ("copies", "events")
 def add_parser(sub: Any) -> None:
     """Register the subcommand."""
     p = sub.add_parser("replay", help="run a trace and check every expect")
-    p.add_argument("trace", help="a cascadecheck/trace-1 file")
+    p.add_argument(
+        "trace", help="a cascadecheck/trace-1 file, or the name of a shipped scenario (restore)"
+    )
+    p.add_argument("--timeout", type=positive, default=10.0, help="seconds per request (exec)")
     p.add_argument("--driver", default="reference", help="implementation (default: reference)")
     p.add_argument("--policy", choices=["per-type", "mixed"], help="override the trace's policy")
     p.add_argument("--show", action="store_true", help="print images and cascades after each step")
@@ -41,7 +48,7 @@ def _show(console: Console, driver: Any, tracker: VolumeTracker) -> None:
         table.add_row(escape(volume), escape(shown))
     console.print(table)
     a = driver.request({"op": "cascades"})
-    if a.get("ok"):
+    if a.get("ok") and answer_problem("cascades", a) is None:
         for c in a["cascades"]:
             console.print(escape(f"  cascade [{c['type']}]: " + " -> ".join(c["volumes"])))
 
@@ -49,15 +56,18 @@ def _show(console: Console, driver: Any, tracker: VolumeTracker) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every expect holds, 1 when one does not, 2 for a bad file or driver."""
     console = Console(highlight=False, soft_wrap=True)
+    path = Path(args.trace)
+    if not path.exists() and (SCENARIOS / f"{args.trace}.json").exists():
+        path = SCENARIOS / f"{args.trace}.json"
     try:
-        trace = load_trace(args.trace)
+        trace = load_trace(path)
     except TraceError as err:
         console.print(f"[red]bad trace[/red] {escape(str(err))}")
         return 2
     failures = 0
     tracker = VolumeTracker()
     try:
-        with open_driver(args.driver) as driver:
+        with open_driver(args.driver, args.timeout) as driver:
             for step in replay(trace, driver, args.policy):
                 tracker.follow(step.request, step.answer)
                 mark = "[green]ok[/green]" if step.problem is None else "[red]FAIL[/red]"

@@ -28,13 +28,18 @@ class Pace:
     spec: Any
     log: list[Entry]
     uncertain: set[str]
+    ghosts: dict[str, Any]
     faults: list[str]
     own_pace: bool
+    _sweep: bool
 
     def _states_sweep(self) -> None:
         """Own pace, declared faults or declared `dependency_states`: after every change, every
         map's state must be the specification's, or one it reaches by background work (the
         specification catches up), or one a declaration leaves open."""
+        for name in sorted(self.ghosts):
+            if not self._ask({"op": "status", "map": name}, "probe").get("ok"):
+                del self.ghosts[name]  # the implementation let it go too
         for name in sorted(self.oracle.maps):
             op = {"op": "status", "map": name}
             answer = self._ask(op, "probe")
@@ -44,7 +49,11 @@ class Pace:
                 raise Nonconformance(
                     "malformed", f"the answer to status has the wrong shape: {problem}"
                 )
-            if answer["ok"] and not self._reconcile(name, answer["state"]):
+            if not answer["ok"]:
+                if answer["error"] == "unknown_map" and self._open_completion(name):
+                    self.uncertain.add(name)  # it completed there and deleted itself
+                continue
+            if not self._reconcile(name, answer["state"]):
                 record = self.oracle.maps[name]
                 self.log[-1].origin = "observe"
                 self.log[-1].expect = {"ok": True, "state": record.state}
@@ -54,6 +63,20 @@ class Pace:
                     f"map {name} is {answer['state']}; the specification says {record.state}"
                     + (" (no operation caused this change)" if unprovoked else ""),
                 )
+
+    def _maybe_ghost(self, record: Any) -> None:
+        """The specification completed a map and deleted it (autodelete); if a declared limit
+        leaves completion open and the implementation still has it, it is a ghost: left open
+        until the implementation lets it go."""
+        if not self._sweep or self.hello.supports("dependency_states"):
+            return
+        if self._ask({"op": "status", "map": record.name}, "probe").get("ok"):
+            self.ghosts[record.name] = record
+
+    def _open_completion(self, name: str) -> bool:
+        """A declared limit leaves this map's completion open (it is copying here)."""
+        record = self.oracle.maps[name]
+        return record.state == "copying" and not self.hello.supports("dependency_states")
 
     def _reconcile(self, name: str | None, state: str) -> bool:
         """Whether the implementation's state for a map is the specification's, once the

@@ -70,6 +70,7 @@ class Session(Pace, Internals):
     names: dict[str, set[str]] = field(default_factory=dict)  # every name ever used, by kind
     faults: list[str] = field(default_factory=list)  # unprovoked faults (declared may_fault)
     groups: set[str] = field(default_factory=set)  # groups that exist
+    ghosts: dict[str, Any] = field(default_factory=dict)  # gone here, kept there (uncertain)
 
     def __post_init__(self) -> None:
         self.oracle = Oracle(self.grain_size)
@@ -294,6 +295,7 @@ class Session(Pace, Internals):
     def _follow(self, op: dict[str, Any], spec_answer: dict[str, Any]) -> None:
         kind = op["op"]
         events = spec_answer.get("events", [])
+        records = dict(self.oracle.maps)
         self.oracle.accepted(op, events)
         for e in events:
             if e["cause"] == "start":
@@ -302,11 +304,14 @@ class Session(Pace, Internals):
             if e["to"] == "deleted":
                 self.uncertain.discard(e["map"])
                 self.defs.pop(e["map"], None)
+                if e["cause"] == "autodelete" and e["map"] in records:
+                    self._maybe_ghost(records[e["map"]])
         if kind == "reset":
             self.policy = op.get("policy", self.policy)
             self.checker = StepCheck(self.policy)
             self.groups.clear()
             self.uncertain.clear()
+            self.ghosts.clear()
             self.started.clear()
             self.defs.clear()
             self.grain_size = op.get("grain_size", self.grain_size)
@@ -327,7 +332,7 @@ class Session(Pace, Internals):
     def observe(self) -> None:
         """Read every volume whole, and ask after every map, its dependents and the cascades.
         Names used before and gone since are asked after too: they must be gone."""
-        maps = sorted(self.names.get("map", set()) - self.uncertain)
+        maps = sorted(self.names.get("map", set()) - self.uncertain - set(self.ghosts))
         for op in ("status", "dependents"):  # states first: they say why an image is gone
             if op in self.hello.ops:
                 for name in maps:
@@ -343,19 +348,22 @@ class Session(Pace, Internals):
 
     # -- what the generator may ask -------------------------------------------------------------
     def involves_uncertain(self, op: dict[str, Any]) -> bool:
-        """The operation's outcome depends on a map whose state a declaration leaves open."""
-        if not self.uncertain:
+        """The operation's outcome depends on a map whose state a declaration leaves open (or
+        that the specification deleted while the implementation still has it)."""
+        if not self.uncertain and not self.ghosts:
             return False
         named = {op.get("map")}
         group = op.get("group")
         volumes = {op.get(k) for k in ("source", "target")}
+        if op.get("op") == "delete_volume":
+            volumes.add(op.get("volume"))
         maps = self.oracle.maps
         if op.get("map") in maps:
             volumes |= {maps[op["map"]].source, maps[op["map"]].target}
-        for name in self.uncertain:
-            r = maps.get(name)
-            if r is None:
-                continue
+        if group is not None:  # a group operation: every member's volumes
+            volumes |= {v for r in maps.values() if r.group == group for v in (r.source, r.target)}
+        open_maps = {n: maps[n] for n in self.uncertain if n in maps} | self.ghosts
+        for name, r in open_maps.items():
             if name in named or (group is not None and r.group == group):
                 return True
             if {r.source, r.target} & volumes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.vocabulary import REQUESTS
+from model.vocabulary import REQUESTS, map_type
 
 from .session import ACTIVE, Session
 
@@ -35,6 +35,8 @@ def uses(session: Session, op: dict[str, Any]) -> set[str]:
             out.add(f"{kind}.{key}")
         if key in fields and fields[key].kind == "choice":
             out.add(f"{kind}.{key}={value}")
+    if kind == "create_map":  # a type left out is detected from the rate: it is still asked
+        out.add(f"create_map.type={map_type(op)}")
     members = _members(session, op)
     maps = session.oracle.maps
     active_targets = {r.target for r in maps.values() if r.state in ACTIVE}

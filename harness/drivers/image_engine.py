@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import networkx as nx
 
-from model.vocabulary import MAX_TOKEN, REQUESTS
+from model.vocabulary import MAX_TOKEN, REQUESTS, map_type
 
 from ..protocol import request_problem
 from .image_vocabulary import (
@@ -50,6 +50,7 @@ class ImageEngine:
     version: ClassVar[str] = "?"
     block: ClassVar[int] = 4 * MAX_TOKEN  # bytes per vocabulary block: the longest token fits
     limits: ClassVar[dict[str, str]] = {}  # an engine's own declared limits, with reasons
+    max_blocks: ClassVar[int] = MAX_BLOCKS  # the largest volume, declared in hello
 
     def __init__(self) -> None:
         self.grain_size = 2
@@ -204,7 +205,7 @@ class ImageEngine:
             "exposes": ["images", "states"],
             "policies": ["per-type", "mixed"],
             "unsupported": self.declared(),
-            "ranges": {"create_volume.size": [1, MAX_BLOCKS]},
+            "ranges": {"create_volume.size": [1, self.max_blocks]},
             "pace": "own",
         }
 
@@ -218,8 +219,8 @@ class ImageEngine:
 
     def _op_create_volume(self, f: dict[str, Any]) -> None:
         name, size = f["volume"], f["size"]
-        if size > MAX_BLOCKS:
-            raise Refused("limit", f"at most {MAX_BLOCKS} blocks (declared in hello)")
+        if size > self.max_blocks:
+            raise Refused("limit", f"at most {self.max_blocks} blocks (declared in hello)")
         if name in self.size:
             raise Refused("exists", f"volume {name!r} exists")
         self._make(name, size * self.block)
@@ -244,7 +245,9 @@ class ImageEngine:
             raise Refused("size_mismatch", "source and target sizes differ")
         if any(m.target == target for m in self.maps.values()):
             raise Refused("already_target", f"{target!r} is already a target")
-        kind = f.get("type") or ("snapshot" if f.get("copy_rate") == 0 else "clone")
+        kind = map_type(f)
+        if f"create_map.type={kind}" in self.declared():
+            raise Refused("unsupported", f"{kind}s: {self.declared()[f'create_map.type={kind}']}")
         preset = 50 if kind == "clone" else 0  # the product's presets
         copy_rate, clean_rate = f.get("copy_rate", preset), f.get("clean_rate", preset)
         if (kind == "snapshot") != (copy_rate == 0):

@@ -142,7 +142,7 @@ class QemuLive(ImageEngine):
         top = self.tree.top[target]
         if self.tree.backing(top) is not None and top not in self.jobs.values():
             self._stream(target, 0)
-        self._drain()
+        self._drain({top})  # this target's job; others on the chain run on
 
     def _progress(self, target: str) -> int:
         """Offset over length of the target's running stream job (`query-block-jobs`)."""

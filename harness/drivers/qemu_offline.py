@@ -102,6 +102,7 @@ class QemuOffline(ImageEngine):
 
     name = "qemu-offline"
     version = "qcow2 via qemu-img/qemu-io 7.x"
+    max_blocks = 1024  # reads parse qemu-io hex dumps: a 1 MiB volume is 65,536 lines
 
     def __init__(self) -> None:
         missing = [t for t in ("qemu-img", "qemu-io") if shutil.which(t) is None]

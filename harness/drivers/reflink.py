@@ -7,6 +7,11 @@ every extent of S and the kernel copies an extent only when either file is writt
 no chains, so a clone's background copy has nothing to do (a start is complete at once) and any
 volume can be deleted independently.
 
+Reads bypass the page cache (`O_DIRECT`, into page-aligned buffers, over whole 4 KiB sectors):
+the kernel first writes back the dirty pages of the range, then reads the disk, so what a
+volume reads is the file system's on-disk extent, shared or not — a bad copy of a shared
+extent could not hide in the cache.
+
 Needs root, a loop device (`/dev/loop-control`) and permission to mount; where any is missing
 the driver is unavailable and says why.
 """
@@ -14,6 +19,7 @@ the driver is unavailable and says why.
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import shutil
 import subprocess
@@ -24,6 +30,7 @@ from typing import ClassVar
 from .image_engine import ImageEngine
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int), linux/fs.h
+SECTOR = 4096  # O_DIRECT alignment used for reads (a multiple of any logical block size)
 
 
 def _run(*args: str) -> str:
@@ -83,7 +90,8 @@ class Reflink(ImageEngine):
             raise RuntimeError(f"needs {', '.join(missing)} (apt-get install {self.package})")
         super().__init__()
         self.fs = LoopMount(self.fstype, self.mkfs, self.megabytes)
-        self.fds: dict[str, int] = {}
+        self.fds: dict[str, int] = {}  # read-write, through the page cache
+        self.direct: dict[str, int] = {}  # read-only, O_DIRECT
 
     def _path(self, volume: str) -> Path:
         return self.fs.mount / f"v{volume.encode().hex()}"  # any name is a safe file name
@@ -92,9 +100,11 @@ class Reflink(ImageEngine):
         fd = os.open(self._path(volume), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         os.ftruncate(fd, nbytes)
         self.fds[volume] = fd
+        self.direct[volume] = os.open(self._path(volume), os.O_RDONLY | os.O_DIRECT)
 
     def _drop(self, volume: str) -> None:
         os.close(self.fds.pop(volume))
+        os.close(self.direct.pop(volume))
         self._path(volume).unlink()
 
     def _start(self, pairs: list[tuple[str, str]]) -> None:
@@ -107,12 +117,18 @@ class Reflink(ImageEngine):
             raise RuntimeError(f"short write to {volume}")
 
     def _read(self, volume: str, offset: int, length: int) -> bytes:
-        return os.pread(self.fds[volume], length, offset)
+        """From the disk: whole aligned sectors into an aligned buffer, then the range."""
+        start = offset - offset % SECTOR
+        end = -(-(offset + length) // SECTOR) * SECTOR
+        with mmap.mmap(-1, end - start) as buf:  # page-aligned, as O_DIRECT needs
+            got = os.preadv(self.direct[volume], [buf], start)
+            return bytes(buf[offset - start : min(got, offset - start + length)])
 
     def _shutdown(self) -> None:
-        for fd in self.fds.values():
+        for fd in (*self.fds.values(), *self.direct.values()):
             os.close(fd)
         self.fds.clear()
+        self.direct.clear()
         self.fs.close()
 
 

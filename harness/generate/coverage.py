@@ -125,6 +125,7 @@ class Coverage:
     """Counts per rule and state, goals reached, declared names exercised."""
 
     by_rule: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    hits: Counter[str] = field(default_factory=Counter)  # how often each goal was met
     reached: set[str] = field(default_factory=set)
     exercised: set[str] = field(default_factory=set)
     skipped: Counter[str] = field(default_factory=Counter)
@@ -142,7 +143,8 @@ class Coverage:
         if spec_answer.get("ok"):
             self._follow(entry.request, spec_answer)
         for goal in GOALS:
-            if goal.name not in self.sequence and goal.test(self, entry, spec_answer):
+            if goal.test(self, entry, spec_answer):
+                self.hits[goal.name] += 1
                 self.sequence.add(goal.name)
                 self.reached.add(goal.name)
 
@@ -161,6 +163,12 @@ class Coverage:
                 if ev["map"] in self.started and ev["map"] in self.incremental:
                     self.exercised.add("incremental restart")
                 self.started.add(ev["map"])
+
+    def depth(self, spec: Any) -> None:
+        """The deepest cascade so far, as the specification engine has it."""
+        a = spec.request({"op": "cascades"})
+        depth = max((len(c["volumes"]) - 1 for c in a.get("cascades", [])), default=0)
+        self.deepest = max(self.deepest, depth)
 
     def used(self, names: set[str], accepted: bool) -> None:
         """The declared names an operation exercised (counted when it was accepted)."""

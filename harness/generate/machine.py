@@ -53,6 +53,7 @@ FAMILIES = (
 MAX_VOLUMES = 6
 MAX_MAPS = 10
 MAX_GROUPS = 2
+LARGE = 4096  # blocks: larger volumes live for one operation (rules_data.create_volume)
 
 
 def newest_first(items: list[str]) -> st.SearchStrategy[str]:
@@ -147,7 +148,7 @@ class Base(RuleBasedStateMachine):
         answer = self._guarded(lambda: self.s.send(op))
         self.record.coverage.used(names, bool(answer and answer.get("ok")))
         if op["op"] in ("start", "start_group") and answer and answer.get("ok"):
-            self._depth()
+            self.record.coverage.depth(self.s.spec)
         return answer
 
     def _guarded(self, action: Any) -> Any:
@@ -163,11 +164,6 @@ class Base(RuleBasedStateMachine):
         finally:
             self.record.log = self.s.log
 
-    def _depth(self) -> None:
-        a = self.s.spec.request({"op": "cascades"})
-        depth = max((len(c["volumes"]) - 1 for c in a.get("cascades", [])), default=0)
-        self.record.coverage.deepest = max(self.record.coverage.deepest, depth)
-
     # -- a sequence's beginning and end -----------------------------------------------------------
     @initialize(
         data=st.data(),
@@ -175,7 +171,7 @@ class Base(RuleBasedStateMachine):
     )
     def setup(self, data: st.DataObject, families: list[bool]) -> None:
         record = self.record
-        grain_size = record.domain.integer(data, "reset", "grain_size", (1, 4), "grain size")
+        grain_size = record.domain.integer(data, "reset", "grain_size", (1, 12), "grain size")
         policies = record.options.policies
         policy = policies[0] if len(policies) == 1 else data.draw(st.sampled_from(policies))
         record.domain.note("reset.policy", policy)
@@ -186,8 +182,8 @@ class Base(RuleBasedStateMachine):
         edge = data.draw(st.integers(0, 399), label="volume size edge?")
         if edge >= 380:  # the smallest volumes
             self.size = low + edge % 2
-        elif edge == 379:  # the largest (rare: a sequence on it costs seconds)
-            self.size = high
+        elif edge == 379:  # large ones (the largest are created and deleted at once: a whole
+            self.size = min(high, LARGE)  # sequence on a million blocks would cost minutes)
         self.size = min(max(self.size, low), high)
         record.domain.note("create_volume.size", bucket(self.size, low, high))
         self.families = frozenset(f for f, on in zip(FAMILIES, families, strict=True) if on)

@@ -65,7 +65,7 @@ class CheckRules(Base):
         """Reset with other settings: everything must be gone afterwards."""
         op: dict[str, Any] = {"op": "reset"}
         if data.draw(st.booleans(), label="grain size?"):
-            op["grain_size"] = self.record.domain.integer(data, "reset", "grain_size", (1, 4))
+            op["grain_size"] = self.record.domain.integer(data, "reset", "grain_size", (1, 12))
         if data.draw(st.booleans(), label="policy?"):
             op["policy"] = data.draw(st.sampled_from(self.record.options.policies), label="p")
         answer = self.send(op)

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .machine import MAX_VOLUMES, Base, precondition, rule
+from .machine import LARGE, MAX_VOLUMES, Base, precondition, rule
 
 
 class DataRules(Base):
@@ -15,19 +15,23 @@ class DataRules(Base):
     @precondition(lambda self: self.can("volumes", "create_volume"))
     @rule(data=st.data())
     def create_volume(self, data: st.DataObject) -> None:
+        """A volume of the sequence's size; or, one time in ten, of any size, at the edges of
+        the range one time in four (a large one is deleted at once)."""
         existing = self.volumes
+        size = self.size
+        if data.draw(st.integers(0, 4), label="other size?") == 4:
+            size = self.record.domain.integer(
+                data, "create_volume", "size", (1, 8), "size", edge_every=3
+            )
         if existing and data.draw(st.integers(0, 19), label="existing name?") == 19:
             name = data.draw(st.sampled_from(existing), label="volume")  # refused: exists
-        elif len(existing) >= MAX_VOLUMES:
+        elif len(existing) >= MAX_VOLUMES and size <= LARGE:
             return
         else:
             name = self.fresh(data, "V")
-        size = self.size
-        if data.draw(st.integers(0, 9), label="other size?") == 9:
-            size = self.record.domain.integer(
-                data, "create_volume", "size", (1, 8), "size", edge_every=40
-            )
-        self.send({"op": "create_volume", "volume": name, "size": size})
+        answer = self.send({"op": "create_volume", "volume": name, "size": size})
+        if size > LARGE and answer and answer.get("ok"):  # accepted: that was the point
+            self.send({"op": "delete_volume", "volume": name})
 
     @precondition(lambda self: self.can("volumes", "delete_volume") and len(self.volumes) > 2)
     @rule(data=st.data())
@@ -50,6 +54,11 @@ class DataRules(Base):
             return block, data.draw(st.integers(1, 3), label="length past the end")
         if kind == 8 and (op == "read" or size <= 64):
             length = size
+        elif kind == 7:  # the last block: the edge of the volume
+            block, length = size - 1, 1
+            self.record.domain.note(f"{op}.block", "last")
+            self.record.domain.note(f"{op}.{what}", "one block")
+            return block, length
         elif kind >= 6:
             length = 1
         else:

@@ -35,6 +35,8 @@ class MapRules(Base):
         domain = self.record.domain
         fields: dict[str, Any] = {}
         chosen = kind or domain.choice(data, "create_map", "type")
+        if kind is not None:
+            domain.note("create_map.type", kind)
         clone = chosen == "clone" or (chosen is None and data.draw(st.booleans(), label="clone?"))
         if chosen is not None:
             fields["type"] = chosen

@@ -6,11 +6,13 @@ scene is an ordinary generated operation, checked in lockstep and removable by s
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import strategies as st
 
 from model.machine import accepts
 
-from .machine import MAX_MAPS, precondition, rule
+from .machine import MAX_MAPS, MAX_VOLUMES, precondition, rule
 from .rules_maps import MapRules
 
 
@@ -66,14 +68,25 @@ class SceneRules(MapRules):
             op["force"] = True
         answer = self.send(op)
         if answer and answer.get("state") == "stopping":  # cleaning, a step or all of it
+            for query in ("dependents", "status"):  # what a user asks of a stopping map
+                if self.can(None, query) and data.draw(st.booleans(), label=f"{query}?"):
+                    self.send({"op": query, "map": victim})
             after = data.draw(st.sampled_from(["copy", "settle", "nothing"]), label="then")
             if after != "nothing" and self.can(None, after):
                 self.send({"op": "copy", "map": victim} if after == "copy" else {"op": after})
 
-    def _snapshots_with_dependents(self, data: st.DataObject, count: int = 2) -> list[str]:
-        """Snapshots of one source started in turn, each followed by a write to a grain of its
-        own, so each newer target holds a grain the older ones read through it."""
-        source = self.pick(data, self.volumes, "volume", "source")
+    def _snapshots_with_dependents(
+        self, data: st.DataObject, count: int = 2, fresh: bool = False
+    ) -> list[str]:
+        """Snapshots of one source (a new volume, if `fresh`) started in turn, each followed by
+        a write to a grain of its own, so each newer target holds a grain the older ones read
+        through it."""
+        if fresh and len(self.volumes) < MAX_VOLUMES:
+            source = self.fresh(data, "V")
+            self.send({"op": "create_volume", "volume": source, "size": self.size})
+            self._write_some(data, source)
+        else:
+            source = self.pick(data, self.volumes, "volume", "source")
         started = []
         for i in range(count):
             name = self.new_map(data, source, "snapshot")
@@ -84,6 +97,31 @@ class SceneRules(MapRules):
                 started.append(name)
             self._write_some(data, source, i)
         return started
+
+    @precondition(
+        lambda self: self.can("copy", "copy")
+        and self.can(None, "create_map")
+        and self.can(None, "start")
+        and len(self.maps) < MAX_MAPS
+    )
+    @rule(data=st.data(), steps=st.integers(1, 4))
+    def clone_in_time(self, data: st.DataObject, steps: int) -> None:
+        """A clone, its rate drawn over every band, started and copied step by step — with and
+        without `grains` — while the host writes its source and its target."""
+        source = self.pick(data, self.volumes, "volume", "source")
+        name = self.new_map(data, source, "clone")
+        if name is None or not (self.send({"op": "start", "map": name}) or {}).get("ok"):
+            return
+        for _ in range(steps):
+            op: dict[str, Any] = {"op": "copy", "map": name}
+            if self.record.hello.supports("copy.grains") and data.draw(st.booleans(), label="n?"):
+                op["grains"] = self.record.domain.integer(data, "copy", "grains", (1, 3))
+            self.send(op)
+            record = self.s.oracle.maps.get(name)
+            if record is not None:
+                which = data.draw(st.sampled_from(["source", "target", "neither"]), label="write")
+                if which != "neither":
+                    self._write_some(data, getattr(record, which))
 
     @precondition(lambda self: self.can("inject", "inject") and self.can(None, "create_map"))
     @rule(data=st.data(), fault=st.sampled_from(["bitmap", "flush", "io"]))
@@ -164,14 +202,20 @@ class SceneRules(MapRules):
         give them their own copy."""
         if not self.record.hello.supports("start.restore"):
             return
-        started = self._snapshots_with_dependents(data, data.draw(st.integers(1, 2)))
-        forward = self.s.oracle.maps.get(started[-1]) if started else None
+        count = data.draw(st.integers(1, 2), label="snapshots")
+        started = self._snapshots_with_dependents(data, count, fresh=True)
+        pick = started[0] if started and data.draw(st.booleans(), label="oldest?") else None
+        forward = self.s.oracle.maps.get(pick or started[-1]) if started else None
         if forward is None:  # none started, or the newest completed and deleted itself
             return
         name = self.new_map_onto(data, forward.target, forward.source)
         if name is None:
             return
         self.send({"op": "start", "map": name, "restore": True})
-        self._write_some(data, forward.source)
+        for _ in range(data.draw(st.integers(1, 2), label="writes to the restored volume")):
+            self._write_some(data, forward.source)  # its old data: what the others read
         if data.draw(st.booleans(), label="write the restore source?"):
             self._write_some(data, forward.target)
+        then = data.draw(st.sampled_from(["copy", "settle", "nothing"]), label="then")
+        if then != "nothing" and self.can(None, then):  # the restore's own background copy
+            self.send({"op": "copy", "map": name} if then == "copy" else {"op": "settle"})
