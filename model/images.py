@@ -22,16 +22,19 @@ class ImageModel:
         self.sizes: dict[str, int] = {}
         self.images: dict[str, GrainArray] = {}
 
-    def _grains(self, volume: str, blocks: list[Token]) -> GrainArray:
-        gs = self.grain_size
-        return GrainArray(
-            {g: tuple(blocks[g * gs : (g + 1) * gs]) for g in range(-(-len(blocks) // gs))}
-        )
+    def _filled(self, size: int, token: Token) -> GrainArray:
+        """A volume of `size` blocks all holding `token`, grain by grain (the last may be
+        short); grains share one tuple, so a million-block volume is built at once."""
+        whole, last = divmod(size, self.grain_size)
+        grains = dict.fromkeys(range(whole), (token,) * self.grain_size)
+        if last:
+            grains[whole] = (token,) * last
+        return GrainArray(grains)
 
     def create(self, volume: str, size: int) -> None:
         """A new volume reads as never written."""
         self.sizes[volume] = size
-        self.images[volume] = self._grains(volume, [""] * size)
+        self.images[volume] = self._filled(size, "")
 
     def delete(self, volume: str) -> None:
         """A deleted volume has no image."""
@@ -64,7 +67,7 @@ class ImageModel:
 
     def unconstrain(self, volume: str) -> None:
         """Online again with whatever it holds: every block unconstrained until read."""
-        self.images[volume] = self._grains(volume, [None] * self.sizes[volume])
+        self.images[volume] = self._filled(self.sizes[volume], None)
 
     def defined(self, volume: str) -> bool:
         """The volume has an image (it was not lost)."""

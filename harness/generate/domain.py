@@ -32,6 +32,11 @@ EXTENTS = {
 WIDE_CHARS = "é漢😀ß"  # two, three and four UTF-8 bytes
 
 
+def _flag_name(value: bool | None) -> str:
+    """How a flag's draw is recorded: true, false or absent."""
+    return "absent" if value is None else str(value).lower()
+
+
 def bucket(value: int, low: int, high: int) -> str:
     """Which part of a range a value falls in."""
     if value == low:
@@ -47,11 +52,49 @@ class Domain:
     def __init__(self, hello: Hello) -> None:
         self.hello = hello
         self.seen: dict[str, set[str]] = defaultdict(set)
+        self.focus: tuple[str, str] | None = None
         self._tokens = itertools.count(1)
 
     def note(self, dimension: str, value: str) -> None:
         """Record that a dimension took a value (or fell in a bucket)."""
         self.seen[dimension].add(value)
+
+    def targets(self) -> list[tuple[str, str]]:
+        """Every (dimension, bucket) a sequence can focus on: both edges of each integer
+        field, each value of each flag and choice the implementation supports."""
+        out: list[tuple[str, str]] = []
+        for op, fields in REQUESTS.items():
+            if op not in self.hello.ops:
+                continue
+            for key, f in fields.items():
+                dim = f"{op}.{key}"
+                if dim in EXTENTS or not self.hello.supports(dim):
+                    continue
+                if f.kind == "int":
+                    out += [(dim, "low"), (dim, "high")]
+                elif f.kind == "bool":
+                    out += [(dim, "true"), (dim, "false"), (dim, "absent")]
+                elif f.kind == "choice":
+                    out += [(dim, c) for c in f.choices if self.hello.supports(f"{dim}={c}")]
+        return out
+
+    def focus_on(self, data: st.DataObject) -> None:
+        """Each sequence focuses on one corner of the domain (drawn, so a sequence replays
+        to the same focus): half the draws of that dimension go there."""
+        targets = self.targets()
+        self.focus = data.draw(st.sampled_from(targets), label="focus") if targets else None
+
+    def focused(self, dim: str) -> bool:
+        """Whether this sequence focuses on a dimension."""
+        return self.focus is not None and self.focus[0] == dim
+
+    def _steer(self, data: st.DataObject, dim: str, candidates: list[tuple[str, Any]]) -> tuple:
+        """`(value,)` for the focused bucket one draw in two, else `()`. The draws are the
+        same either way, so a choice sequence always maps to the same requests."""
+        go = data.draw(st.booleans(), label=f"{dim} focus?")
+        if not (go and self.focused(dim)):
+            return ()
+        return tuple(v for b, v in candidates if self.focus and b == self.focus[1])[:1]
 
     # -- integers ------------------------------------------------------------------------------
     def integer(
@@ -76,6 +119,8 @@ class Domain:
             value = data.draw(st.integers(lo, hi), label=label or key)
         else:
             value = data.draw(st.sampled_from(edges), label=f"{label or key} edge")
+        steered = self._steer(data, f"{op}.{key}", [("low", low), ("high", high)])
+        value = steered[0] if steered else value
         self.note(f"{op}.{key}", bucket(value, low, high))
         return value
 
@@ -88,6 +133,8 @@ class Domain:
             label=key,
         )
         value = min(max(value, low), high)
+        steered = self._steer(data, f"{op}.{key}", [("low", low), ("high", high)])
+        value = steered[0] if steered else value
         band = "0" if value == 0 else f"band {(value - 1) // 10 + 1}"
         self.note(f"{op}.{key}", band)
         self.note(f"{op}.{key}", bucket(value, *self.hello.range(op, key)))
@@ -98,7 +145,11 @@ class Domain:
         if not self.hello.supports(f"{op}.{key}"):
             return None
         value = data.draw(st.sampled_from([None, True, False]), label=key)
-        self.note(f"{op}.{key}", str(value).lower() if value is not None else "absent")
+        steered = self._steer(
+            data, f"{op}.{key}", [(_flag_name(v), v) for v in (None, True, False)]
+        )
+        value = steered[0] if steered else value
+        self.note(f"{op}.{key}", _flag_name(value))
         return value
 
     def choice(self, data: st.DataObject, op: str, key: str, absent: bool = True) -> str | None:
@@ -109,6 +160,8 @@ class Domain:
         if absent:
             options = [*options, ""]
         value = data.draw(st.sampled_from(options), label=key) if options else ""
+        steered = self._steer(data, f"{op}.{key}", [(c, c) for c in options if c])
+        value = steered[0] if steered else value
         self.note(f"{op}.{key}", value or "absent")
         return value or None
 

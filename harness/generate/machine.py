@@ -171,6 +171,7 @@ class Base(RuleBasedStateMachine):
     )
     def setup(self, data: st.DataObject, families: list[bool]) -> None:
         record = self.record
+        record.domain.focus_on(data)
         grain_size = record.domain.integer(data, "reset", "grain_size", (1, 12), "grain size")
         policies = record.options.policies
         policy = policies[0] if len(policies) == 1 else data.draw(st.sampled_from(policies))

@@ -19,7 +19,8 @@ class DataRules(Base):
         the range one time in four (a large one is deleted at once)."""
         existing = self.volumes
         size = self.size
-        if data.draw(st.integers(0, 4), label="other size?") == 4:
+        other = data.draw(st.integers(0, 4), label="other size?") == 4
+        if other or self.record.domain.focused("create_volume.size"):
             size = self.record.domain.integer(
                 data, "create_volume", "size", (1, 8), "size", edge_every=3
             )

@@ -185,6 +185,7 @@ class MapRules(Base):
         forward = self.s.oracle.maps[data.draw(st.sampled_from(active), label="forward map")]
         name = self.new_map_onto(data, forward.target, forward.source)
         if name is not None:
+            self.record.domain.note("start.restore", "true")
             started = self.send({"op": "start", "map": name, "restore": True})
             if started and started.get("ok") and data.draw(st.booleans(), label="write it?"):
                 self._write_some(data, forward.source)  # the restored volume, read by others

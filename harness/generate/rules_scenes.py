@@ -99,10 +99,12 @@ class SceneRules(MapRules):
         return started
 
     @precondition(
-        lambda self: self.can("copy", "copy")
-        and self.can(None, "create_map")
-        and self.can(None, "start")
-        and len(self.maps) < MAX_MAPS
+        lambda self: (
+            self.can("copy", "copy")
+            and self.can(None, "create_map")
+            and self.can(None, "start")
+            and len(self.maps) < MAX_MAPS
+        )
     )
     @rule(data=st.data(), steps=st.integers(1, 4))
     def clone_in_time(self, data: st.DataObject, steps: int) -> None:
