@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .run import Plan, run_campaign
+from .plan import Plan
+from .run import run_campaign
 from .verdict import EXIT_CODES, Verdict
 
 __all__ = ["EXIT_CODES", "Plan", "Verdict", "run_campaign"]

@@ -16,50 +16,26 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, seed, settings
-from hypothesis import reporting as hypothesis_reporting
-from hypothesis.configuration import set_hypothesis_home_dir
-from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
-from hypothesis.internal.conjecture import engine as hypothesis_engine
-from hypothesis.stateful import run_state_machine_as_test
 
 from ..core.errors import InternalError, Nonconformance
 from ..core.hello import Hello, HelloError
 from ..drivers import Driver, DriverError, open_spec
-from ..generate import DriverBroke, Options, Record, machine_for
+from ..generate import DriverBroke, Options, Record
 from ..generate.domain import values
 from ..trace.format import TraceError, load_trace
-from .corpus import SCENARIOS, Outcome, corpus_files, run_trace
+from .corpus import Outcome, corpus_files, run_trace
+from .database import DatabaseError, open_database
 from .evidence import attempt, operations, trace_of
 from .explain import explain
+from .plan import CampaignStopped, Plan
+from .rounds import run_hypothesis
 from .shrink import minimize
 from .verdict import Verdict
-
-SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
-
-
-@dataclass
-class Plan:
-    """What a campaign does, beyond the implementation."""
-
-    examples: int = 200
-    steps: int = 50
-    seed: int | None = None
-    policy: str | None = None  # None: every policy the implementation declares
-    step_check: bool = True
-    observe_every_step: bool = False
-    shrink_seconds: float = 20.0
-    hypothesis_shrink: bool = False  # delta debugging alone shrinks as small, 100x faster
-    database: str | Path | ExampleDatabase | None = None
-    save_to: str | Path | None = None
-    corpus: list[Path] = field(default_factory=lambda: [SCENARIOS])
-    regressions: Path | None = None  # where found counterexamples are kept and replayed
-    on_example: Callable[[Record], None] | None = None
 
 
 def run_campaign(open_driver: Callable[[], Driver], plan: Plan | None = None, **kw: Any) -> Verdict:
@@ -67,14 +43,22 @@ def run_campaign(open_driver: Callable[[], Driver], plan: Plan | None = None, **
     plan = plan or Plan(**kw)
     began = time.perf_counter()
     verdict = Verdict("conforms", "?", budget=plan.examples, seed=plan.seed)
+    verdict.duration = plan.duration
     verdict.database = str(plan.database or "")
+    try:
+        database = _database(plan)
+    except DatabaseError as err:
+        verdict.status, verdict.kind, verdict.problem = "usage_error", "database", str(err)
+        return verdict
     try:
         record = _open(open_driver, plan, verdict)
     except _Stop:
         verdict.seconds = time.perf_counter() - began
         return verdict
     try:
-        _corpus_then_campaign(record, plan, verdict)
+        _corpus_then_campaign(record, plan, verdict, database)
+    except CampaignStopped:  # another worker found a failure first: it reports it
+        verdict.status, verdict.problem = "stopped", "stopped: another worker found a failure"
     except InternalError:
         raise
     except Exception as err:  # a bug of cascadecheck's own: said as one, with the details kept
@@ -126,16 +110,28 @@ def _open(open_driver: Callable[[], Driver], plan: Plan, verdict: Verdict) -> Re
     return record
 
 
-def _corpus_then_campaign(record: Record, plan: Plan, verdict: Verdict) -> None:
+def _database(plan: Plan) -> ExampleDatabase | None:
+    if isinstance(plan.database, ExampleDatabase) or plan.database is None:
+        return plan.database
+    return open_database(plan.database)
+
+
+def _corpus_then_campaign(
+    record: Record, plan: Plan, verdict: Verdict, database: ExampleDatabase | None
+) -> None:
     folders = list(plan.corpus) + ([plan.regressions] if plan.regressions else [])
     try:
         for path in corpus_files(folders):
             if not _run_scenario(record, path, verdict):
                 return
-        _hypothesis(record, plan, verdict)
+        run_hypothesis(record, plan, verdict, database)
     except Nonconformance as err:
+        if plan.on_found is not None:
+            plan.on_found()
         _failed(record, plan, verdict, err)
     except DriverBroke as broke:
+        if plan.on_found is not None:
+            plan.on_found()
         err = broke.error
         verdict.status, verdict.kind, verdict.problem = "driver_error", err.verdict, err.message
         transcript = record.transcript()
@@ -147,6 +143,8 @@ def _corpus_then_campaign(record: Record, plan: Plan, verdict: Verdict) -> None:
             probes=True,
         )
     except Flaky as err:
+        if plan.on_found is not None:
+            plan.on_found()
         verdict.status, verdict.kind = "nonconformance", "flaky"
         verdict.problem = f"the implementation did not fail the same way twice: {err}"
         verdict.trace = trace_of(record.log, record.grain_size, record.policy)
@@ -169,50 +167,6 @@ def _run_scenario(record: Record, path: Path, verdict: Verdict) -> bool:
         Outcome(str(path), "skipped" if skipped else "passed", skipped or "").__dict__
     )
     return True
-
-
-def _hypothesis(record: Record, plan: Plan, verdict: Verdict) -> None:
-    machine = machine_for(record)
-    if plan.seed is not None:
-        machine = seed(plan.seed)(machine)
-    database: ExampleDatabase | None
-    if isinstance(plan.database, ExampleDatabase) or plan.database is None:
-        database = plan.database
-    else:
-        database = DirectoryBasedExampleDatabase(str(plan.database))
-    home = Path(plan.database).parent if isinstance(plan.database, str | Path) else None
-    set_hypothesis_home_dir(home or Path(tempfile.gettempdir()) / "cascadecheck-hypothesis")
-    phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
-    if plan.hypothesis_shrink:
-        phases.append(Phase.shrink)
-    config = settings(
-        max_examples=plan.examples,
-        stateful_step_count=plan.steps,
-        deadline=None,
-        database=database,
-        print_blob=False,
-        report_multiple_bugs=False,
-        suppress_health_check=list(HealthCheck),
-        phases=phases,
-    )
-    limit = hypothesis_engine.MAX_SHRINKING_SECONDS  # internal; hypothesis is pinned
-    hypothesis_engine.MAX_SHRINKING_SECONDS = max(1, int(plan.shrink_seconds / 3))
-
-    def reporter(value: object) -> None:
-        """Hypothesis's output, less its warning for the shrink cap set here."""
-        if isinstance(value, str) and value.startswith(SLOW_SHRINK_WARNING):
-            verdict.shrink["hypothesis_capped"] = True
-        elif isinstance(value, str) and (value.startswith("state") or "Falsifying" in value):
-            return  # the saved trace says it better than Hypothesis's replay of the rules
-        else:
-            hypothesis_reporting.default(value)
-
-    verdict.found_by = "campaign"
-    try:
-        with hypothesis_reporting.with_reporter(reporter):
-            run_state_machine_as_test(machine, settings=config)
-    finally:
-        hypothesis_engine.MAX_SHRINKING_SECONDS = limit
 
 
 def _failed(record: Record, plan: Plan, verdict: Verdict, err: Nonconformance) -> None:
@@ -268,7 +222,7 @@ def _coverage(record: Record, verdict: Verdict) -> None:
     verdict.sequences, verdict.steps, verdict.deepest = record.sequences, record.steps, cov.deepest
     verdict.reached = sorted(cov.reached)
     verdict.goal_hits = dict(sorted(cov.hits.items()))
-    verdict.missing = cov.missing(record.hello) if verdict.status == "conforms" else []
+    verdict.missing = cov.missing(record.hello)  # kept whatever the status: workers merge it
     verdict.skipped = dict(cov.skipped)
     verdict.by_rule = cov.table()
     verdict.domain = values(record.domain)

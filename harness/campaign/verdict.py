@@ -21,6 +21,7 @@ STATUS_EXIT = {
     "conforms": 0,
     "nonconformance": 1,
     "driver_error": 2,
+    "usage_error": 2,
     "inconclusive": 3,
     "interrupted": 130,
 }
@@ -30,7 +31,9 @@ STATUS_EXIT = {
 class Verdict:
     """The outcome of a campaign."""
 
-    status: str  # conforms | nonconformance | inconclusive | driver_error | interrupted
+    # conforms | nonconformance | inconclusive | driver_error | usage_error | interrupted;
+    # `stopped` only for a worker that another worker's failure ended (never a campaign's)
+    status: str
     driver: str
     budget: int = 0  # sequences asked for
     sequences: int = 0  # sequences run
@@ -56,6 +59,10 @@ class Verdict:
     domain_gaps: dict[str, list[str]] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     corpus: list[dict[str, Any]] = field(default_factory=list)
+    rounds: int = 1  # Hypothesis runs (a soak run has several)
+    gap_rounds: int = 0  # runs focused on a corner of the domain the others never drew
+    duration: float | None = None  # seconds asked for (a soak run), instead of a budget
+    workers: list[dict[str, Any]] = field(default_factory=list)  # per worker, when several
 
     @property
     def exit_code(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis.stateful import RuleBasedStateMachine
 
-from .record import DriverBroke, Options, Record
+from .record import DriverBroke, FailureFound, Options, Record, StopRun
 from .rules_checks import CheckRules
 from .rules_data import DataRules
 from .rules_scenes import SceneRules
@@ -20,4 +20,4 @@ def machine_for(record: Record) -> type[RuleBasedStateMachine]:
     return CascadeMachine
 
 
-__all__ = ["DriverBroke", "Options", "Record", "machine_for"]
+__all__ = ["DriverBroke", "FailureFound", "Options", "Record", "StopRun", "machine_for"]

@@ -53,6 +53,7 @@ class Domain:
         self.hello = hello
         self.seen: dict[str, set[str]] = defaultdict(set)
         self.focus: tuple[str, str] | None = None
+        self.fixed_focus: tuple[str, str] | None = None  # every sequence's, for a gap round
         self._tokens = itertools.count(1)
 
     def note(self, dimension: str, value: str) -> None:
@@ -80,18 +81,25 @@ class Domain:
 
     def focus_on(self, data: st.DataObject) -> None:
         """Each sequence focuses on one corner of the domain (drawn, so a sequence replays
-        to the same focus): half the draws of that dimension go there."""
+        to the same focus): three in four draws of that dimension go there."""
+        if self.fixed_focus is not None:
+            self.focus = self.fixed_focus
+            return
         targets = self.targets()
         self.focus = data.draw(st.sampled_from(targets), label="focus") if targets else None
+
+    def unreached(self) -> list[tuple[str, str]]:
+        """The corners a sequence can focus on that no sequence has drawn yet."""
+        return [(dim, b) for dim, b in self.targets() if b not in self.seen.get(dim, ())]
 
     def focused(self, dim: str) -> bool:
         """Whether this sequence focuses on a dimension."""
         return self.focus is not None and self.focus[0] == dim
 
     def _steer(self, data: st.DataObject, dim: str, candidates: list[tuple[str, Any]]) -> tuple:
-        """`(value,)` for the focused bucket one draw in two, else `()`. The draws are the
+        """`(value,)` for the focused bucket three draws in four, else `()`. The draws are the
         same either way, so a choice sequence always maps to the same requests."""
-        go = data.draw(st.booleans(), label=f"{dim} focus?")
+        go = data.draw(st.integers(0, 3), label=f"{dim} focus?") > 0  # three in four
         if not (go and self.focused(dim)):
             return ()
         return tuple(v for b, v in candidates if self.focus and b == self.focus[1])[:1]

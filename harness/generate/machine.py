@@ -29,7 +29,7 @@ from ..core.session import Session
 from ..core.shapes import allowed, uses
 from ..drivers import DriverError
 from .domain import bucket
-from .record import DriverBroke, Record
+from .record import DriverBroke, FailureFound, Record
 
 FAMILIES = (
     "volumes",
@@ -98,9 +98,12 @@ class Base(RuleBasedStateMachine):
         return self._recent(self.s.groups)
 
     def can(self, family: str | None, op: str) -> bool:
-        """Swarm testing, and only operations the implementation supports."""
+        """Swarm testing, and only operations the implementation supports; the family of the
+        operation this sequence focuses on (`Domain.focus_on`) is always on."""
         supported = op in self.record.hello.ops
-        return supported and (family is None or family in self.families)
+        focus = self.record.domain.focus
+        focused = focus is not None and focus[0].startswith(op + ".")
+        return supported and (family is None or family in self.families or focused)
 
     def pick(self, data: st.DataObject, names: list[str], kind: str, label: str) -> str:
         """An existing name, newest first; now and then one that does not exist."""
@@ -158,8 +161,10 @@ class Base(RuleBasedStateMachine):
             self.failed = True
             self.record.broken = err
             raise DriverBroke(err, list(self.s.log)) from None
-        except Nonconformance:
+        except Nonconformance as err:
             self.failed = self.record.failing = True
+            if self.record.found is None:
+                self.record.found = err
             raise
         finally:
             self.record.log = self.s.log
@@ -171,6 +176,8 @@ class Base(RuleBasedStateMachine):
     )
     def setup(self, data: st.DataObject, families: list[bool]) -> None:
         record = self.record
+        if record.found is not None:
+            raise FailureFound
         record.domain.focus_on(data)
         grain_size = record.domain.integer(data, "reset", "grain_size", (1, 12), "grain size")
         policies = record.options.policies

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..core.errors import Nonconformance
 from ..core.hello import Hello
 from ..core.session import Entry, Session
 from ..drivers import Driver, DriverError
@@ -47,6 +48,7 @@ class Record:
     sequences: int = 0
     broken: DriverError | None = None
     failing: bool = False  # a nonconformance was met: the sequences since are shrinking
+    found: Nonconformance | None = None  # the first nonconformance met
     on_example: Callable[[Record], None] | None = None  # progress reporting
 
     def __post_init__(self) -> None:
@@ -97,9 +99,16 @@ class Record:
             self.spec = None
 
 
-class DriverBroke(BaseException):
+class StopRun(KeyboardInterrupt):
+    """Ends Hypothesis's run at once. A KeyboardInterrupt because that is the one exception
+    Hypothesis lets through untouched: it neither records the aborted test case in its tree
+    (which would call the next run of the same choices inconsistent) nor saves it to the
+    example database. The campaign catches every subclass before a real Ctrl-C."""
+
+
+class DriverBroke(StopRun):
     """The implementation crashed, hung or answered garbage: the campaign stops at once
-    (a BaseException, so Hypothesis does not shrink it as a test failure)."""
+    (not a test failure for Hypothesis to shrink)."""
 
     def __init__(self, error: DriverError, log: list[Entry]) -> None:
         super().__init__(str(error))
@@ -107,4 +116,11 @@ class DriverBroke(BaseException):
         self.log = log
 
 
-__all__ = ["DriverBroke", "Options", "Record"]
+class FailureFound(StopRun):
+    """Raised at the start of the sequence after the one that met a nonconformance: the
+    campaign stops Hypothesis there and shrinks the failure itself. Left running, Hypothesis
+    would replay it and, in its targeting phase, hill-climb on failing sequences for minutes.
+    (Hypothesis has already saved the failing example to the database by then.)"""
+
+
+__all__ = ["DriverBroke", "FailureFound", "Options", "Record", "StopRun"]

@@ -49,6 +49,22 @@ class CheckRules(Base):
         """Look at everything now (the end of every sequence does too)."""
         self._guarded(self.s.observe)
 
+    @precondition(
+        lambda self: (
+            self.can(None, "read") and self.session is not None and bool(self.s.oracle.offline())
+        )
+    )
+    @rule(data=st.data(), write=st.booleans())
+    def offline_io(self, data: st.DataObject, write: bool) -> None:
+        """Host I/O to a volume the specification has offline now (the target of a prepared
+        map, a stopping target, a lost bitmap's source, ...): it must be refused."""
+        volume = data.draw(st.sampled_from(sorted(self.s.oracle.offline())), label="offline")
+        if write and self.can(None, "write"):
+            token = self.record.domain.tokens(data, 1)
+            self.send({"op": "write", "volume": volume, "block": 0, "data": token})
+        else:
+            self.send({"op": "read", "volume": volume, "block": 0, "count": 1})
+
     # -- events no command causes ------------------------------------------------------------
     @precondition(lambda self: self.can("inject", "inject") and bool(self.maps))
     @rule(data=st.data())
