@@ -12,11 +12,15 @@ verdict. Without `--cascade-driver` the plugin adds nothing.
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from typing import Any
 
 import pytest
 
 from .campaign import Plan, run_campaign
+from .campaign.parallel import run_workers
+from .commands.common import duration as parse_duration
+from .commands.common import workers as parse_workers
 from .drivers import open_driver
 
 
@@ -32,6 +36,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cascade-steps", type=int, default=50, help="operations per sequence")
     group.addoption("--cascade-seed", type=int, default=None, help="random seed")
     group.addoption(
+        "--cascade-workers",
+        default="1",
+        help="worker processes, each with its own instance (a number, or auto: one per core)",
+    )
+    group.addoption(
+        "--cascade-database",
+        default=None,
+        help="Hypothesis example database: a folder or a redis:// URL shared by a fleet",
+    )
+    group.addoption(
+        "--cascade-duration",
+        default=None,
+        help="a soak run: generate until this much time has passed (90s, 30m, 8h)",
+    )
+    group.addoption(
         "--cascade-out",
         default="cascadecheck-failure.json",
         help="where a counterexample trace is saved",
@@ -45,13 +64,24 @@ class ConformanceItem(pytest.Item):
         """Run the campaign; fail with the explanation."""
         opt = self.config.getoption
         driver = opt("--cascade-driver")
+        try:
+            workers = parse_workers(opt("--cascade-workers"))
+            soak = opt("--cascade-duration")
+            seconds = parse_duration(soak) if soak else None
+        except ArgumentTypeError as err:
+            raise pytest.UsageError(f"cascadecheck: {err}") from None
         plan = Plan(
             examples=opt("--cascade-examples"),
             steps=opt("--cascade-steps"),
             seed=opt("--cascade-seed"),
             save_to=opt("--cascade-out"),
+            database=opt("--cascade-database"),
+            duration=seconds,
         )
-        verdict = run_campaign(lambda: open_driver(driver), plan)
+        if workers > 1:
+            verdict = run_workers(driver, plan, workers)
+        else:
+            verdict = run_campaign(lambda: open_driver(driver), plan)
         for name in ("status", "exit_code", "steps", "sequences", "deepest"):
             self.user_properties.append((name, getattr(verdict, name)))
         if verdict.status != "conforms":

@@ -31,6 +31,7 @@ def merge(verdicts: list[Verdict], claimed: int, seeds: list[int | None]) -> Ver
     out.steps = sum(v.steps for v in verdicts)
     out.rounds = sum(v.rounds for v in verdicts)
     out.gap_rounds = sum(v.gap_rounds for v in verdicts)
+    out.gap_sequences = sum(v.gap_sequences for v in verdicts)
     out.deepest = max(v.deepest for v in verdicts)
     out.reached = sorted(set().union(*(v.reached for v in verdicts)))
     out.goal_hits = dict(sorted(sum((Counter(v.goal_hits) for v in verdicts), Counter()).items()))

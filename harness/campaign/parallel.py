@@ -6,7 +6,7 @@ implementation (its own exec process, its own qemu-storage-daemon, ...), runs `r
 with a seed derived from the campaign's (`derive_seed`: worker 0 keeps the campaign seed, so
 one worker is exactly the single-process run) and its share of the sequences, and saves to
 and replays from the one example database they all name. Worker 0 alone replays the scenario
-corpus and the regressions.
+corpus and the regressions, and fills the domain's gaps (`rounds.py`) after its main run.
 
 The first worker to find a failure claims it (a shared counter) and stops the others: each
 checks the stop event before every new sequence and ends with status `stopped`; only the
@@ -19,7 +19,6 @@ summary per worker.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import time
 from collections.abc import Callable
@@ -66,15 +65,16 @@ class Job:
     keep_going: bool
 
 
-def workers_wanted(text: str) -> int:
-    """`auto` (this machine's cores) or a number of workers."""
-    if text == "auto":
-        return (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)
-        )
-    return int(text)
+def fold(ticks: list[Tick]) -> tuple[int, int, int, int, bool]:
+    """The workers' latest ticks as one progress line: sequences, steps, deepest cascade,
+    goals reached by any worker, whether one is shrinking a failure."""
+    return (
+        sum(t.sequences for t in ticks),
+        sum(t.steps for t in ticks),
+        max((t.deepest for t in ticks), default=0),
+        len(frozenset().union(*(t.goals for t in ticks))),
+        any(t.failing for t in ticks),
+    )
 
 
 def share(examples: int, workers: int, index: int) -> int:
@@ -122,6 +122,7 @@ def _job(driver: str, timeout: float, plan: Plan, workers: int, i: int, keep: bo
         seed=derive_seed(plan.seed, i),
         examples=max(1, share(plan.examples, workers, i)),
         corpus=plan.corpus if i == 0 else [],
+        fill_gaps=plan.fill_gaps and i == 0,
         regressions=plan.regressions if i == 0 else None,
         save_to=_numbered(plan.save_to, i) if plan.save_to and keep else plan.save_to,
         on_example=None,

@@ -31,6 +31,7 @@ class Plan:
     on_example: Callable[[Record], None] | None = None  # may raise CampaignStopped
     duration: float | None = None  # seconds: a soak run, instead of `examples`
     on_found: Callable[[], None] | None = None  # before shrinking; may raise CampaignStopped
+    fill_gaps: bool = True  # then a short run per corner of the domain not drawn (rounds.py)
 
 
 class CampaignStopped(StopRun):

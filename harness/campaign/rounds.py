@@ -31,7 +31,7 @@ from .plan import CampaignStopped, Plan, derive_seed
 from .verdict import Verdict
 
 SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
-GAP_TRIES = 3  # sequences a gap round may take to draw its corner of the domain
+GAP_TRIES = 5  # sequences a gap round may take to draw its corner of the domain
 
 
 def run_hypothesis(
@@ -47,7 +47,12 @@ def run_hypothesis(
     try:
         with hypothesis_reporting.with_reporter(_reporter(verdict)):
             _main_rounds(record, plan, verdict, database)
-            _gap_rounds(record, plan, verdict, database)
+            if plan.fill_gaps:
+                before = record.sequences
+                try:
+                    _gap_rounds(record, plan, verdict, database)
+                finally:
+                    verdict.gap_sequences = record.sequences - before
     except FailureFound:
         assert record.found is not None
         raise record.found from None

@@ -61,6 +61,7 @@ class Verdict:
     corpus: list[dict[str, Any]] = field(default_factory=list)
     rounds: int = 1  # Hypothesis runs (a soak run has several)
     gap_rounds: int = 0  # runs focused on a corner of the domain the others never drew
+    gap_sequences: int = 0  # the sequences those runs took
     duration: float | None = None  # seconds asked for (a soak run), instead of a budget
     workers: list[dict[str, Any]] = field(default_factory=list)  # per worker, when several
 

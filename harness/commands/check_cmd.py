@@ -12,9 +12,11 @@ from rich.markup import escape
 
 from ..campaign import Plan, Verdict, run_campaign
 from ..campaign.corpus import SCENARIOS
+from ..campaign.database import DatabaseError, is_url, open_database
+from ..campaign.parallel import fold, run_workers
 from ..drivers import open_driver
 from ..generate import Record
-from .common import Progress, UsageError, nonnegative, positive, writable
+from .common import Progress, UsageError, duration, nonnegative, positive, workers, writable
 from .report import print_verdict, write_json, write_junit
 
 DEFAULT_HOME = Path(".cascadecheck")
@@ -33,6 +35,25 @@ def add_parser(sub: Any) -> None:
         "qemu-live, qemu-offline, qemu-cbw, nbdkit-cow, reflink-btrfs, reflink-xfs",
     )
     p.add_argument("--examples", type=positive, default=200, help="sequences (default 200)")
+    p.add_argument(
+        "--duration",
+        type=duration,
+        metavar="TIME",
+        help="a soak run: generate until TIME has passed (90s, 30m, 8h), instead of --examples",
+    )
+    p.add_argument(
+        "--workers",
+        type=workers,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own instance of the implementation (default 1; "
+        "auto: one per core)",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="with --workers: a worker's failure does not stop the others",
+    )
     p.add_argument("--steps", type=positive, default=50, help="operations per sequence (50)")
     p.add_argument("--seed", type=int, help="random seed (default: fresh)")
     p.add_argument(
@@ -72,8 +93,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--database",
         default=str(DEFAULT_HOME / "examples"),
-        help="Hypothesis example database (default .cascadecheck/examples); found "
-        "counterexamples are also kept beside it in corpus/ and replayed first next time",
+        help="Hypothesis example database: a folder (default .cascadecheck/examples) or a "
+        "redis://HOST:PORT/DB URL that a fleet of hosts shares; found counterexamples are also "
+        "kept in corpus/ beside a folder (else in .cascadecheck/corpus) and replayed first",
     )
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--json", metavar="FILE", help="write the verdict as JSON")
@@ -89,31 +111,55 @@ def run(args: argparse.Namespace) -> int:
     for folder in args.corpus:
         if not Path(folder).exists():
             raise UsageError(f"--corpus {folder}: no such file or folder")
+    if args.keep_going and args.workers == 1:
+        raise UsageError("--keep-going needs --workers 2 or more")
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
-    database = Path(args.database)
+    database: str | Path = args.database
+    if is_url(database):
+        regressions = DEFAULT_HOME / "corpus"
+    else:
+        database = Path(database)
+        regressions = database.parent / "corpus"
+    try:
+        open_database(database)  # an unreachable server is a usage error now, not later
+    except DatabaseError as err:
+        raise UsageError(str(err)) from None
     corpus = ([] if args.no_scenarios else [SCENARIOS]) + [Path(c) for c in args.corpus]
-    with Progress(console, args.driver, args.examples) as progress:
+    plan = Plan(
+        examples=args.examples,
+        steps=args.steps,
+        seed=seed,
+        policy=args.policy,
+        step_check=not args.no_step_check,
+        observe_every_step=args.observe_every_step,
+        shrink_seconds=args.shrink_seconds,
+        database=database,
+        save_to=args.out,
+        corpus=corpus,
+        regressions=regressions,
+        duration=args.duration,
+    )
+    total = None if args.duration else args.examples
+    with Progress(console, args.driver, total, args.workers) as progress:
+        if args.workers > 1:
+            verdict = run_workers(
+                args.driver,
+                plan,
+                args.workers,
+                timeout=args.timeout,
+                keep_going=args.keep_going,
+                on_progress=lambda ticks: progress.update(*fold(ticks)),
+            )
+        else:
 
-        def tick(record: Record) -> None:
-            progress.update(record.sequences, record.steps, record.coverage.deepest, record.failing)
+            def tick(record: Record) -> None:
+                cov = record.coverage
+                progress.update(
+                    record.sequences, record.steps, cov.deepest, len(cov.reached), record.failing
+                )
 
-        verdict = run_campaign(
-            lambda: open_driver(args.driver, args.timeout),
-            Plan(
-                examples=args.examples,
-                steps=args.steps,
-                seed=seed,
-                policy=args.policy,
-                step_check=not args.no_step_check,
-                observe_every_step=args.observe_every_step,
-                shrink_seconds=args.shrink_seconds,
-                database=database,
-                save_to=args.out,
-                corpus=corpus,
-                regressions=database.parent / "corpus",
-                on_example=tick,
-            ),
-        )
+            plan.on_example = tick
+            verdict = run_campaign(lambda: open_driver(args.driver, args.timeout), plan)
     _report(console, verdict, args)
     return verdict.exit_code
 

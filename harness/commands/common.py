@@ -47,6 +47,36 @@ def _number(text: str) -> float | int:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
+def workers(text: str) -> int:
+    """`auto` (one per core this process may use) or a number of workers above 0."""
+    if text == "auto":
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
+    value = _number(text)
+    if not isinstance(value, int) or value < 1:
+        raise argparse.ArgumentTypeError(f"must be auto or a whole number above 0, not {text}")
+    return value
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> float:
+    """A length of time: seconds, or a number with s, m, h or d (90s, 30m, 8h)."""
+    unit = UNITS.get(text[-1:].lower())
+    number = text[:-1] if unit else text
+    try:
+        value = float(number) * (unit or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (try 90s, 30m, 8h)") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
 def writable(path: str | Path) -> Path:
     """A file that can be written (its folder is created if it can be); else a UsageError."""
     p = Path(path)
@@ -76,8 +106,8 @@ def folder(path: str | Path) -> Path:
 class Progress:
     """A live bar on a terminal; a plain line every few seconds when the output is piped."""
 
-    def __init__(self, console: Console, what: str, total: int) -> None:
-        self.console, self.what, self.total = console, what, total
+    def __init__(self, console: Console, what: str, total: int | None, workers: int = 1) -> None:
+        self.console, self.what, self.total, self.workers = console, what, total, workers
         self.bar: RichProgress | None = None
         self.started = self.last = time.monotonic()
 
@@ -94,13 +124,24 @@ class Progress:
             self.bar.__enter__()
             self.task = self.bar.add_task(escape(self.what), total=self.total, text="starting")
         else:
-            self.console.print(f"checking {escape(self.what)}: {self.total} sequences")
+            budget = f"{self.total} sequences" if self.total else "until the time is up"
+            on = f" on {self.workers} workers" if self.workers > 1 else ""
+            self.console.print(f"checking {escape(self.what)}: {budget}{on}")
         return self
 
-    def update(self, sequences: int, steps: int, deepest: int, shrinking: bool = False) -> None:
-        """What ran so far."""
-        done = min(sequences, self.total)
-        text = f"{done}/{self.total} sequences, {steps} steps, deepest cascade {deepest}"
+    def update(
+        self, sequences: int, steps: int, deepest: int, goals: int = 0, shrinking: bool = False
+    ) -> None:
+        """What ran so far (summed over the workers)."""
+        done = sequences if self.total is None else min(sequences, self.total)
+        rate = steps / max(time.monotonic() - self.started, 1e-9)
+        of = "" if self.total is None else f"/{self.total}"
+        text = (
+            f"{done}{of} sequences, {steps} steps ({rate:.0f}/s), {goals} goals, "
+            f"deepest cascade {deepest}"
+        )
+        if self.workers > 1:
+            text += f", {self.workers} workers"
         if shrinking:
             text += ", shrinking a counterexample"
         if self.bar is not None:

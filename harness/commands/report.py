@@ -25,7 +25,12 @@ def print_verdict(console: Console, v: Verdict, driver: str) -> None:
     """The summary: the verdict, what ran, what was reached, what was not verified."""
     table = Table(title=f"cascadecheck check — {escape(v.driver)}", show_header=False)
     table.add_row("verdict", SHOWN[v.status] + (f" ({escape(v.kind)})" if v.kind else ""))
-    table.add_row("sequences", f"{v.sequences} of {v.budget}")
+    asked = f"for {v.duration:.0f}s" if v.duration else f"{v.budget} asked"
+    gaps = f", {v.gap_sequences} in {v.gap_rounds} gap rounds" if v.gap_rounds else ""
+    rounds = f", {v.rounds} Hypothesis runs" if v.rounds > 1 else ""
+    table.add_row("sequences", f"{v.sequences} ({asked}{gaps}{rounds})")
+    if len(v.workers) > 1:
+        table.add_row("workers", ", ".join(f"{w['sequences']} ({w['status']})" for w in v.workers))
     table.add_row("steps", f"{v.steps} in {v.seconds:.1f}s")
     table.add_row("deepest cascade", f"{v.deepest} targets")
     passed = sum(1 for c in v.corpus if c["result"] == "passed")
