@@ -1,4 +1,4 @@
-"""Regenerate the pictures and the side-by-side counts of docs/tutorial.md from examples/.
+"""Regenerate the pictures and the side-by-side counts of docs/tutorial.md from the scenarios.
 
     python examples/tutorial_figures.py        # writes docs/pictures/*.svg, prints the tables
 
@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.pictures import render  # noqa: E402
-from harness.walk import Snapshot, walk  # noqa: E402
+from harness.views.pictures import render  # noqa: E402
+from harness.views.walk import Snapshot, walk  # noqa: E402
 
 from harness.drivers import open_driver  # noqa: E402
 from harness.trace import load_trace  # noqa: E402
@@ -35,7 +35,7 @@ FIGURES = [  # (trace, policy, step, file)
 def snapshots(name: str, policy: str) -> list[Snapshot]:
     """The walk of one example under one policy."""
     with open_driver("reference") as driver:
-        return walk(load_trace(ROOT / "examples" / name), driver, policy)
+        return walk(load_trace(ROOT / "harness" / "scenarios" / name), driver, policy)
 
 
 def counts(snaps: list[Snapshot]) -> tuple[int, int]:

@@ -16,6 +16,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from hypothesis.errors import Flaky
 
 from ..core.errors import InternalError, Nonconformance
 from ..core.hello import Hello, HelloError
+from ..core.session import Entry
 from ..drivers import Driver, DriverError, open_spec
 from ..generate import DriverBroke, Options, Record
 from ..generate.domain import values
@@ -201,10 +203,30 @@ def _failed(record: Record, plan: Plan, verdict: Verdict, err: Nonconformance) -
                 fresh_sut.close()
     error = final.error or err
     log = final.log if final.error is not None else record.log
+    if error.kind == "step":  # seen on exposed internals: find what a host would see of it
+        witness = _host_visible(record, small, gs, policy)
+        verdict.shrink["host_visible"] = witness is not None
+        if witness is not None:
+            log = witness
     verdict.status, verdict.kind, verdict.problem = "nonconformance", error.kind, error.message
     verdict.explanation = explain(operations(log), error)
     verdict.trace = trace_of(log, gs, policy, {"problem": error.message})
     verdict.shrink.update(to_ops=len(small), seconds=round(time.perf_counter() - began, 2))
+
+
+def _host_visible(
+    record: Record, ops: list[dict[str, Any]], gs: int, policy: str
+) -> list[Entry] | None:
+    """The run of `ops` and a full observation with the step check off, if it fails: a trace
+    whose expectations a replay checks without internals (`cascadecheck replay` compares
+    answers only). None when the fault shows only in the internals."""
+    options = record.options
+    record.options = replace(options, step_check=False)
+    try:
+        result = attempt(record, ops, gs, policy, observe=True)
+    finally:
+        record.options = options
+    return result.log if result.error is not None else None
 
 
 def _ends_in_failure(

@@ -77,6 +77,16 @@ def duration(text: str) -> float:
     return value
 
 
+def trace_file(text: str) -> Path:
+    """A trace argument: a file, or the name of a shipped scenario (`restore`)."""
+    from ..campaign.corpus import SCENARIOS
+
+    path = Path(text)
+    if not path.exists() and (SCENARIOS / f"{text}.json").exists():
+        return SCENARIOS / f"{text}.json"
+    return path
+
+
 def writable(path: str | Path) -> Path:
     """A file that can be written (its folder is created if it can be); else a UsageError."""
     p = Path(path)

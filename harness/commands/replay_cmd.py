@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..campaign.corpus import SCENARIOS
 from ..drivers import DriverError, open_driver
 from ..protocol import answer_problem
 from ..trace import TraceError, VolumeTracker, load_trace, replay
-from .common import positive
+from .common import positive, trace_file
 
 HIDDEN = ("copies", "events")
 
@@ -56,9 +54,7 @@ def _show(console: Console, driver: Any, tracker: VolumeTracker) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every expect holds, 1 when one does not, 2 for a bad file or driver."""
     console = Console(highlight=False, soft_wrap=True)
-    path = Path(args.trace)
-    if not path.exists() and (SCENARIOS / f"{args.trace}.json").exists():
-        path = SCENARIOS / f"{args.trace}.json"
+    path = trace_file(args.trace)
     try:
         trace = load_trace(path)
     except TraceError as err:

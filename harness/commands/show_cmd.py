@@ -13,20 +13,20 @@ from ..drivers import DriverError, open_driver
 from ..trace import TraceError, load_trace
 from ..views.pictures import grain_table, html_report, render
 from ..views.walk import Snapshot, walk
-from .common import UsageError, folder, writable
+from .common import UsageError, folder, trace_file, writable
 
 
 def add_parser(sub: Any) -> None:
     """Register both subcommands."""
     p = sub.add_parser("show", help="pictures of the cascades and grain tables after each step")
-    p.add_argument("trace", help="a cascadecheck/trace-1 file")
+    p.add_argument("trace", help="a cascadecheck/trace-1 file, or a shipped scenario's name")
     p.add_argument("--step", type=int, help="only this step (1-based)")
     p.add_argument("--format", choices=["text", "svg", "png", "html"], default="text")
     p.add_argument("--out", help="file (html) or folder (svg/png; one file per step)")
     _common(p)
     p.set_defaults(func=run_show)
     e = sub.add_parser("explain", help="a trace in words, one line per effect")
-    e.add_argument("trace", help="a cascadecheck/trace-1 file")
+    e.add_argument("trace", help="a cascadecheck/trace-1 file, or a shipped scenario's name")
     _common(e)
     e.set_defaults(func=run_explain)
 
@@ -42,7 +42,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _walk(console: Console, args: argparse.Namespace) -> list[Snapshot] | None:
     try:
-        trace = load_trace(args.trace)
+        trace = load_trace(trace_file(args.trace))
         with open_driver(args.driver) as driver:
             return walk(trace, driver, args.policy)
     except (TraceError, DriverError) as err:
