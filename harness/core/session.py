@@ -346,6 +346,23 @@ class Session(Pace, Internals):
                 "observe",
             )
 
+    def map_states(self) -> dict[str, str]:
+        """Every map's state, as the specification has it now."""
+        return {name: record.state for name, record in self.oracle.maps.items()}
+
+    def ask_after_changes(self, before: dict[str, str]) -> None:
+        """Each map whose state changed since `before` is asked after at once (`status`, then
+        `dependents`): what a host sees of a state it may not be in for long (stopping,
+        restoring) is checked while it lasts. Queries read no data, so this hides nothing a
+        later read would find."""
+        for name, state in self.map_states().items():
+            if before.get(name) == state:
+                continue
+            for query in ("status", "dependents"):
+                op = {"op": query, "map": name}
+                if query in self.hello.ops and not self.involves_uncertain(op):
+                    self.send(op, "observe")
+
     # -- what the generator may ask -------------------------------------------------------------
     def involves_uncertain(self, op: dict[str, Any]) -> bool:
         """The operation's outcome depends on a map whose state a declaration leaves open (or

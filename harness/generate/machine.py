@@ -148,28 +148,13 @@ class Base(RuleBasedStateMachine):
                     self.recent.remove(op[key])
                 self.recent.append(op[key])
         self.record.steps += 1
-        states = {m: r.state for m, r in self.s.oracle.maps.items()}
+        states = self.s.map_states()
         answer = self._guarded(lambda: self.s.send(op))
         self.record.coverage.used(names, bool(answer and answer.get("ok")))
         if op["op"] in ("start", "start_group") and answer and answer.get("ok"):
             self.record.coverage.depth(self.s.spec)
-        self._ask_after_changed(states)
+        self._guarded(lambda: self.s.ask_after_changes(states))
         return answer
-
-    def _ask_after_changed(self, states: dict[str, str]) -> None:
-        """Each map whose state an operation changed is asked after at once (`status`, then
-        `dependents`): what a host sees of a state it may not be in for long (stopping,
-        restoring) is checked while it lasts. Queries read no data, so this hides nothing a
-        later read would find."""
-        changed = [m for m, r in self.s.oracle.maps.items() if states.get(m) != r.state]
-        for name in changed:
-            for query in ("status", "dependents"):
-                if query in self.record.hello.ops and not self.s.involves_uncertain(
-                    {"op": query, "map": name}
-                ):
-                    self._guarded(
-                        lambda q=query, n=name: self.s.send({"op": q, "map": n}, "observe")
-                    )
 
     def _guarded(self, action: Any) -> Any:
         try:
