@@ -165,6 +165,20 @@ class CopyToEveryTarget(Spec):
         return out
 
 
+class NeverLeaves(Spec):
+    """A position may never leave its cascade (stop and completion never end)."""
+
+    def may_leave(self, st: State, target: str, complete: bool, grain: Any) -> Any:
+        return False
+
+
+class NeverSplits(Spec):
+    """A target may never be split out."""
+
+    def may_split(self, st: State, target: str, grain: Any) -> Any:
+        return False
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -187,8 +201,8 @@ CONTROLS: tuple[Control, ...] = (
     Control("append-at-end", AppendAtEnd, ("insertion-keeps-images",)),
     Control("skip-middle-cow", SkipMiddleCopyOnWrite, ("write-keeps-images", "write-isolation")),
     Control("cow-wrong-neighbour", CopyToWrongNeighbour, ("write-keeps-images",)),
-    Control("no-partial-fill", NoPartialFill, ("write-keeps-images",)),
-    Control("stale-read", StaleRead, ("write-keeps-images",)),
+    Control("no-partial-fill", NoPartialFill, ("write-keeps-images", "bmc-from-empty")),
+    Control("stale-read", StaleRead, ("write-keeps-images", "bmc-from-empty")),
     Control("removal-without-cleaning", RemovalWithoutCleaning, ("cleaning-keeps-images",)),
     Control("cleaning-skips-linked", CleaningSkipsLinkedCascades, ("cleaning-keeps-images",)),
     Control("over-cleaning", OverCleaning, ("cleaning-minimal",)),
@@ -199,6 +213,9 @@ CONTROLS: tuple[Control, ...] = (
     Control("restore-forgets-others", RestoreForgetsOthers, ("copy-keeps-images",)),
     Control("incremental-too-little", IncrementalCopiesTooLittle, ("insertion-keeps-images",)),
     Control("copy-to-every-target", CopyToEveryTarget, ("bounded-work",)),
+    # vacuity: a rule never enabled would make its obligations hold of nothing
+    Control("never-leaves", NeverLeaves, ("cleaning-keeps-images",)),
+    Control("never-splits", NeverSplits, ("stop-keeps-images",)),
 )
 
 

@@ -94,6 +94,8 @@ def check_steps(
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     unknown: Failure | None = None
+    tried: set[str] = set()  # step kinds the obligation was asked about
+    satisfiable: set[str] = set()  # ... with premises that hold somewhere (not vacuous)
     for sit in situations:
         for step in enabled(spec, sit.shape, sit.lost):
             if step.kind not in ob.kinds:
@@ -104,6 +106,9 @@ def check_steps(
             if query is None:
                 continue
             queries += 1
+            tried.add(step.kind)
+            if step.kind not in satisfiable and _premises_hold(solver, query):
+                satisfiable.add(step.kind)
             solver.push()
             solver.add(query.assumptions, not_(query.goal))
             verdict = solver.check()
@@ -117,9 +122,22 @@ def check_steps(
                 unknown = Failure(sit, step, f"solver: {solver.reason_unknown()}")
             solver.pop()
     seconds = time.perf_counter() - began
+    if tried - satisfiable:  # a step whose premises never hold proves anything: say so
+        never = ", ".join(sorted(tried - satisfiable))
+        detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
+        return Outcome(ob.name, "failed", seconds, queries, Failure(None, None, detail))
     if unknown is not None:
         return Outcome(ob.name, "unknown", seconds, queries, unknown)
     return Outcome(ob.name, "proved", seconds, queries)
+
+
+def _premises_hold(solver: z3.Solver, query: Query) -> bool:
+    """Vacuity: the assumptions of a query are satisfiable (or Z3 cannot tell)."""
+    solver.push()
+    solver.add(query.assumptions)
+    verdict = solver.check()
+    solver.pop()
+    return verdict != z3.unsat
 
 
 def _describe(model: z3.ModelRef, pre: State, post: State, g: Any, x: Any) -> str:

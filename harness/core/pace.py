@@ -41,6 +41,8 @@ class Pace:
             if not self._ask({"op": "status", "map": name}, "probe").get("ok"):
                 del self.ghosts[name]  # the implementation let it go too
         for name in sorted(self.oracle.maps):
+            if name not in self.oracle.maps:  # catching up with an earlier map completed it
+                continue  # and autodeleted it (the ghosts above cover the implementation's)
             op = {"op": "status", "map": name}
             answer = self._ask(op, "probe")
             problem = answer_problem("status", answer)
@@ -54,7 +56,9 @@ class Pace:
                     self.uncertain.add(name)  # it completed there and deleted itself
                 continue
             if not self._reconcile(name, answer["state"]):
-                record = self.oracle.maps[name]
+                record = self.oracle.maps.get(name)
+                if record is None:  # completed and autodeleted while catching up just now
+                    continue
                 self.log[-1].origin = "observe"
                 self.log[-1].expect = {"ok": True, "state": record.state}
                 unprovoked = state_is_fault(record.state, answer["state"])

@@ -194,6 +194,7 @@ class ImageEngine:
         self._start([(m.source, m.target) for m in members])
         for m in members:
             m.active, m.complete, m.restoring = True, False, restoring[id(m)]
+            m.progress = 0
 
     # -- operations --------------------------------------------------------------------------
     def _op_hello(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -309,9 +310,13 @@ class ImageEngine:
         return "copying" if m.copying else "idle_or_copied"
 
     def _percent(self, m: Mapping) -> int:
+        """Progress as the product reports it: monotonic while a copy runs. An engine's own
+        figure can restart (qemu-live: a stream job finished and restarted when the chain
+        changes under it starts again at offset 0, though it skips what it copied)."""
         if not m.active:
             return 0
-        return 100 if m.complete else self._progress(m.target)
+        m.progress = 100 if m.complete else max(m.progress, self._progress(m.target))
+        return m.progress
 
     def _op_status(self, f: dict[str, Any]) -> dict[str, Any]:
         """The map's state as the product names it: `copying` from its start until a clone's

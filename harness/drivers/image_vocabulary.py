@@ -56,6 +56,7 @@ class Mapping:
     active: bool = False
     complete: bool = False
     restoring: bool = False
+    progress: int = 0  # the most the engine has reported since the start: never goes back
 
     @property
     def copying(self) -> bool:
