@@ -178,7 +178,7 @@ class Base(RuleBasedStateMachine):
     )
     def setup(self, data: st.DataObject, families: list[bool]) -> None:
         record = self.record
-        if record.found is not None:
+        if record.found is not None and record.stop_at_failure:
             raise FailureFound
         record.domain.focus_on(data)
         grain_size = record.domain.integer(data, "reset", "grain_size", (1, 12), "grain size")

@@ -49,6 +49,7 @@ class Record:
     broken: DriverError | None = None
     failing: bool = False  # a nonconformance was met: the sequences since are shrinking
     found: Nonconformance | None = None  # the first nonconformance met
+    stop_at_failure: bool = True  # FailureFound at the next sequence (off for HypoFuzz)
     on_example: Callable[[Record], None] | None = None  # progress reporting
 
     def __post_init__(self) -> None:
