@@ -179,6 +179,13 @@ class NeverSplits(Spec):
         return False
 
 
+class LooseWriteBound(Spec):
+    """The bounded-work bound loosened by one (the rules themselves unchanged)."""
+
+    def write_bound(self, shape: Shape, volume: str) -> int:
+        return super().write_bound(shape, volume) + 1
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -216,6 +223,8 @@ CONTROLS: tuple[Control, ...] = (
     # vacuity: a rule never enabled would make its obligations hold of nothing
     Control("never-leaves", NeverLeaves, ("cleaning-keeps-images",)),
     Control("never-splits", NeverSplits, ("stop-keeps-images",)),
+    # tightness: a bound that still holds when loosened proves less than it says
+    Control("loose-write-bound", LooseWriteBound, ("bounded-work-tight",)),
 )
 
 

@@ -24,7 +24,7 @@ from model.rules import Spec
 from model.rules.reads import HEAD_KIND, KIND_CODES
 from model.state import State, initial_state, symbolic_state
 
-from .shapes import Situation
+from .shapes import Situation, canonical
 from .steps import Step, apply, enabled, precondition, with_map
 
 TIMEOUT_MS = 20_000
@@ -205,7 +205,7 @@ def bounded_work(
     """A host write makes at most one copy into each position it can reach: one per direct
     reader of the volume's positions plus one fill (positions(V) + 1), plus after a restore one
     per reader of a frozen head it copies into — never one per target of a long cascade."""
-    bound = len(pre.shape.write_reach(step.target))
+    bound = spec.write_bound(pre.shape, step.target)
     moves = z3.Sum([z3.If(c.condition, 1, 0) for c in post.copies] or [z3.IntVal(0)])
     return Query(True, moves <= bound)
 
@@ -285,6 +285,45 @@ STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
         "cleaning copies only grains whose reader would otherwise read elsewhere",
     ),
 )
+
+
+def check_tight(spec: Spec, situations: Iterable[Situation]) -> Outcome:
+    """`bounded-work-tight`: the bound of `bounded-work` is met where it is not trivial — at some
+    covered shape, a partial host write with a reader to preserve for and a grain to fill, which
+    the invariant and its precondition allow, makes exactly `Spec.write_bound` (≥ 2) copies — so the
+    proved bound is the least one there: a bound one looser is never met, and a rule that copies
+    less than the bound (no fill, or a reader skipped) is caught."""
+    began = time.perf_counter()
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    queries = 0
+    for sit in situations:
+        for step in enabled(spec, sit.shape, sit.lost):
+            if step.kind != "write" or step.whole:
+                continue
+            pre, post, x = _pre_and_post(spec, sit, step, "")
+            g = z3.Const("g", Grain)
+            bound = spec.write_bound(pre.shape, step.target)
+            if bound < 2:  # met trivially: no copy at all, or a fill alone
+                continue
+            moves = z3.Sum([z3.If(c.condition, 1, 0) for c in post.copies] or [z3.IntVal(0)])
+            queries += 1
+            solver.push()
+            solver.add(invariant(spec, pre, g), precondition(spec, pre, step, [g, x]))
+            solver.add(moves == bound)
+            met = solver.check() == z3.sat
+            solver.pop()
+            if met:
+                out = Outcome("bounded-work-tight", "proved", time.perf_counter() - began, queries)
+                out.note = f"met by {step.label()} at {canonical(sit)}"
+                return out
+    return Outcome(
+        "bounded-work-tight",
+        "failed",
+        time.perf_counter() - began,
+        queries,
+        Failure(None, None, "no covered host write makes as many copies as the bound allows"),
+    )
 
 
 def check_init(spec: Spec, situations: Iterable[Situation]) -> Outcome:

@@ -20,7 +20,7 @@ from model.rules import Spec
 from .bmc import bmc, check_path
 from .controls import CONTROLS, Control
 from .machine import check_machine, without
-from .obligations import STEP_OBLIGATIONS, Outcome, check_init, check_steps
+from .obligations import STEP_OBLIGATIONS, Outcome, check_init, check_steps, check_tight
 from .shapes import Situation, family_situations, reachable
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
@@ -55,6 +55,7 @@ class Row:
 OBLIGATION_NAMES = (
     "init",
     *(o.name for o in STEP_OBLIGATIONS),
+    "bounded-work-tight",
     "bmc-from-empty",
     "machine-reachable",
     "machine-no-trap",
@@ -107,6 +108,8 @@ def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
         return check_init(spec, situations(spec, s))
     if name in steps:
         return check_steps(spec, steps[name], situations(spec, s))
+    if name == "bounded-work-tight":
+        return check_tight(spec, situations(spec, s))
     if name == "bmc-from-empty":
         began = time.perf_counter()
         result = bmc(spec, s.volumes, s.depth, s.data_steps)

@@ -126,7 +126,7 @@ class StepCheck:
             b = block + i
             by_grain.setdefault(b // grain_size, []).append((b % grain_size, token))
         st, predicted = before, Counter[tuple[str, int, str, str]]()
-        bound = len(before.shape.write_reach(volume))
+        bound = self.spec.write_bound(before.shape, volume)
         for grain, blocks in by_grain.items():
             width = len(st.phys[volume][grain])
             whole = len(blocks) == width

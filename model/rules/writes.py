@@ -6,7 +6,7 @@ from typing import Any
 
 from ..logic import merge, select, store
 from ..pointintime import write_image
-from ..shape import IMAGE, Node
+from ..shape import IMAGE, Node, Shape
 from ..state import State
 from .copies import CopyRules
 
@@ -24,6 +24,11 @@ class WriteRules(CopyRules):
             if not image_head:
                 out += shape.readers(node)
         return out
+
+    def write_bound(self, shape: Shape, volume: str) -> int:
+        """Bounded-work rule: a host write to a volume makes at most one grain copy into each
+        position it can reach (`Shape.write_reach`), whatever the number of targets."""
+        return len(shape.write_reach(volume))
 
     def host_write(self, st: State, volume: str, grain: Any, payload: Any, whole: bool) -> State:
         """Write rule: copy-on-write into each direct reader lacking the grain, fill the grain
