@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +33,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("pytest_args", nargs="*", default=["-q"])
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the spinners too
     busy = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.busy)]
     for p in busy:
         p.start()
