@@ -9,6 +9,7 @@ its output sent nowhere and is killed, after a clean `quit`, when the driver clo
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import shutil
@@ -58,6 +59,9 @@ def require_qsd() -> None:
     load_nbd()
 
 
+STARTUP_SECONDS = 60  # a loaded machine starts a daemon slowly; a dead one fails at once
+
+
 class StorageDaemon:
     """A running qemu-storage-daemon with a QMP monitor and an NBD server on unix sockets."""
 
@@ -83,16 +87,35 @@ class StorageDaemon:
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + STARTUP_SECONDS
         while not Path(self.nbd_path).exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.close()
                 raise RuntimeError("qemu-storage-daemon did not start")
             time.sleep(0.005)
         self.pending: list[dict[str, Any]] = []  # events read but not yet asked for
-        self.qmp = load_qmp()(self.qmp_path)
-        self.qmp.connect()
-        self.qmp.settimeout(30)
+        self.qmp = self._monitor()
+
+    def _monitor(self) -> Any:
+        """A QMP connection to the daemon. On a loaded machine the greeting and capabilities
+        negotiation can fail ("Negotiation failed", seen once in three suite runs at load 7.5
+        on 2 cores): the monitor accepts a new client after the old one is gone, so connecting
+        is retried until STARTUP_SECONDS have passed."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            qmp = load_qmp()(self.qmp_path)
+            try:
+                qmp.connect()
+                qmp.settimeout(30)
+                return qmp
+            except Exception as err:  # qemu.qmp's ConnectError and NegotiationError
+                with contextlib.suppress(Exception):
+                    qmp.close()
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    why = f"cannot reach qemu-storage-daemon's monitor: {err}"
+                    raise RuntimeError(why) from err
+                time.sleep(0.5)
 
     # -- monitor -------------------------------------------------------------------------------
     def cmd(self, command: str, **args: Any) -> Any:
