@@ -15,11 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.views.pictures import render  # noqa: E402
-from harness.views.walk import Snapshot, walk  # noqa: E402
-
 from harness.drivers import open_driver  # noqa: E402
 from harness.trace import load_trace  # noqa: E402
+from harness.views.pictures import render  # noqa: E402
+from harness.views.walk import Snapshot, walk  # noqa: E402
 
 FIGURES = [  # (trace, policy, step, file)
     ("per-type-cascades.json", "per-type", 10, "per-type-after-source-write"),
