@@ -164,13 +164,18 @@ class Lifecycle(Background):
         self._check_startable(m, restore or m.restore_ok)
         self._start_maps([m])
 
+    def insertion_order(self, members: list[Map]) -> list[Map]:
+        """Group start rule: members are inserted slowest copy rate first, ties in creation
+        order (so the fastest sits next to its source)."""
+        return sorted(members, key=lambda x: (x.copy_rate, x.order))
+
     def _start_maps(self, members: list[Map]) -> None:
-        """Insert every target at one instant; same-source targets slowest first."""
+        """Insert every target at one instant, in `insertion_order`."""
         for m in members:
             if m.state != PREPARED:
                 self.set_state(m, PREPARING, "prepare")
                 self.set_state(m, PREPARED, "flushed")
-        for m in sorted(members, key=lambda x: (x.copy_rate, x.order)):
+        for m in self.insertion_order(members):
             m.restoring = self.topology.has_readers(m.target)
             self.image_replaced(m.target)
             m.reset_bits()

@@ -128,18 +128,8 @@ class GroupStartIgnoresRates(Engine):
     """A group start inserts its members in creation order, not slowest first (wrong only when
     members of one source have different copy rates)."""
 
-    def _start_maps(self, members: list[Map]) -> None:
-        for m in members:
-            if m.state != PREPARED:
-                self.set_state(m, PREPARING, "prepare")
-                self.set_state(m, PREPARED, "flushed")
-        for m in sorted(members, key=lambda x: x.order):  # the bug: rates ignored
-            m.restoring = self.topology.has_readers(m.target)
-            self.image_replaced(m.target)
-            m.reset_bits()
-            self.topology.insert_target(m.source, m.target, m.name, self.cascade_type_for(m))
-            m.restore_ok = False
-            self.set_state(m, COPYING, "start")
+    def insertion_order(self, members: list[Map]) -> list[Map]:
+        return sorted(members, key=lambda x: x.order)  # the bug: rates ignored
 
 
 class FlushFailureIgnored(Engine):
