@@ -10,6 +10,9 @@ everything a user can observe about point-in-time copy:
 4. Nothing else changes an image: background copy, cleaning, completion, splitting
    and stopping a complete copy are invisible.
 
+(And, outside the four: a stopped target deleted with force is online again, reading
+whatever it physically holds — the product says "possibly inconsistent data".)
+
 The cascade rules (`model/rules`) are proved to refine these; the harness holds
 every implementation to them. Nothing here knows how an engine stores anything.
 """
@@ -45,3 +48,8 @@ def write_image(
 def lose_image(images: Images, volume: str) -> dict[str, Any]:
     """Rule 3: a target stopped before completion (or being prepared) has no image."""
     return {v: a for v, a in images.items() if v != volume}
+
+
+def revive_image(images: Images, volume: str, contents: Any) -> dict[str, Any]:
+    """Forced delete of a stopped map: the target is online again, its image what it holds."""
+    return {**images, volume: contents}

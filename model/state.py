@@ -3,7 +3,9 @@
 Arrays are over grains. In a proof they are Z3 arrays from the uninterpreted `Grain` sort, so
 nothing depends on how many grains a volume has; in a check they are `GrainArray`s holding only
 the grains a step touched. `ref` is the abstract model's image of every volume that has one
-(`model.pointintime`); the cascade rules never read it, the invariant relates it to the rest.
+(`model.pointintime`). The cascade rules neither read nor write it: each operation steps it by
+the point-in-time rules alone (`proofs/steps.py: next_images`), apart from the rules, and the
+invariant relates the two — so a wrong rule cannot move what it is checked against.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 from model.logic import const_like, ite, not_, select
 from model.rules import Spec
-from model.shape import Node, Shape
+from model.shape import IMAGE, Node, Shape
 from model.state import State
 
 
@@ -186,6 +186,48 @@ class LooseWriteBound(Spec):
         return super().write_bound(shape, volume) + 1
 
 
+class FirstReaderOnly(Spec):
+    """Wrong write rule: each position of the written volume preserves the grain for its first
+    direct reader only (the next position), not for cascades its image heads."""
+
+    def write_readers(self, st: State, volume: str) -> list[Node]:
+        out: list[Node] = []
+        for node in st.shape.nodes_of(volume):
+            image_head = node[1] == 0 and st.shape.chains[node[0]].head_mode == IMAGE
+            if not image_head:
+                out += st.shape.readers(node)[:1]
+        return out
+
+
+class FirstFrozenHeadOnly(Spec):
+    """Wrong restore rule: before a restored volume's grain changes, only the readers of its
+    first frozen head get a copy, not those of its other frozen heads."""
+
+    def preserve_frozen_readers(
+        self, st: State, volume: str, grain: Any, guard: Any, busy: frozenset[str]
+    ) -> State:
+        frozen = [h for h in st.shape.heads_of(volume) if st.shape.is_frozen(h)]
+        for head in frozen[:1]:
+            for reader in st.shape.readers(head):
+                if st.shape.volume_at(reader) not in busy:
+                    st = self.copy_into(st, reader, grain, "clean", guard, busy | {volume})
+        return st
+
+
+class CompletionWithoutEveryGrain(Spec):
+    """Wrong completion rule: a copy counts as complete, and leaves, without holding every grain."""
+
+    def may_leave(self, st: State, target: str, complete: bool, grain: Any) -> Any:
+        return super().may_leave(st, target, False, grain)
+
+
+class GroupOrderReversed(Spec):
+    """Wrong copy-rate rule: maps started together join fastest first (the slowest ends nearest)."""
+
+    def group_order(self, shape: Shape, targets: list[str]) -> list[str]:
+        return list(reversed(super().group_order(shape, targets)))
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -205,7 +247,7 @@ class Control:
 
 
 CONTROLS: tuple[Control, ...] = (
-    Control("append-at-end", AppendAtEnd, ("insertion-keeps-images",)),
+    Control("append-at-end", AppendAtEnd, ("insertion-keeps-images", "group-start-keeps-images")),
     Control("skip-middle-cow", SkipMiddleCopyOnWrite, ("write-keeps-images", "write-isolation")),
     Control("cow-wrong-neighbour", CopyToWrongNeighbour, ("write-keeps-images",)),
     Control("no-partial-fill", NoPartialFill, ("write-keeps-images", "bmc-from-empty")),
@@ -220,6 +262,12 @@ CONTROLS: tuple[Control, ...] = (
     Control("restore-forgets-others", RestoreForgetsOthers, ("copy-keeps-images",)),
     Control("incremental-too-little", IncrementalCopiesTooLittle, ("insertion-keeps-images",)),
     Control("copy-to-every-target", CopyToEveryTarget, ("bounded-work",)),
+    Control("first-reader-only", FirstReaderOnly, ("write-keeps-images",)),
+    Control("first-frozen-head-only", FirstFrozenHeadOnly, ("write-keeps-images",)),
+    Control(
+        "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)
+    ),
+    Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
     # vacuity: a rule never enabled would make its obligations hold of nothing
     Control("never-leaves", NeverLeaves, ("cleaning-keeps-images",)),
     Control("never-splits", NeverSplits, ("stop-keeps-images",)),

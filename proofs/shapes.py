@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from model.logic import GrainArray
 from model.rules import Spec
-from model.shape import Chain, Shape
+from model.shape import Chain, MapInfo, Shape
 from model.state import State
 
 from .steps import Step, apply, enabled, prune_shape, with_map
@@ -143,6 +143,48 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
     # restore from the oldest target: the newer ones read the source's frozen head
     yield _build(spec, n, f"restored-source-{k}", [*chain, start(v[1], v[0], "clone")])
     yield _build(spec, n, f"stopping-middle-{k}", [*chain, Step("stop", v[(k + 1) // 2])])
+    if k >= 2:
+        # a middle target read by the next position and by a clone cascade its image heads:
+        # a write to it has several direct readers in different cascades
+        middle = v[(k + 1) // 2]
+        yield _build(
+            spec, n + 1, f"linked-from-middle-{k}", [*chain, start(middle, f"V{n}", "clone")]
+        )
+        # a source heading a cascade of each type, restored from one of them: two frozen
+        # heads, each with readers to keep
+        mixed = [start(v[0], v[i], kinds[i % 2]) for i in range(1, k + 1)]
+        yield _build(spec, n, f"restored-both-types-{k}", [*mixed, start(v[1], v[0], "clone")])
+
+
+# (type, copy rate) of two maps started together, and whether they share one source
+GROUP_COMBOS = (
+    (("snapshot", 10), ("snapshot", 90), True),
+    (("clone", 90), ("clone", 10), True),
+    (("snapshot", 50), ("snapshot", 50), True),  # equal rates: creation order decides
+    (("snapshot", 10), ("clone", 90), True),
+    (("snapshot", 10), ("clone", 90), False),
+)
+
+
+def group_situations(bases: list[Situation]) -> list[Situation]:
+    """Each base with two more volumes and two created, idle maps onto them, of every
+    combination in `GROUP_COMBOS`, from the base's first and last online volumes: what a
+    group start begins from (`steps.group_starts` enumerates the start itself)."""
+    out = []
+    for base in bases:
+        shape = base.shape
+        online = [v for v in shape.volumes if v not in base.lost and v not in shape.stopping]
+        if not online:
+            continue
+        a, b = f"V{len(shape.volumes)}", f"V{len(shape.volumes) + 1}"
+        for (type_a, rate_a), (type_b, rate_b), same in GROUP_COMBOS:
+            src_b = online[0] if same else online[-1]
+            grown = replace(shape, volumes=(*shape.volumes, a, b))
+            grown = grown.with_map(a, MapInfo(online[0], type_a, copy_rate=rate_a, order=1))
+            grown = grown.with_map(b, MapInfo(src_b, type_b, copy_rate=rate_b, order=2))
+            family = f"group-{type_a}{rate_a}-{type_b}{rate_b}-{'one' if same else 'two'}-source"
+            out.append(Situation(grown, base.lost, base.path, family))
+    return out
 
 
 def family_situations(spec: Spec, bound: int) -> list[Situation]:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from model.logic import all_of, implies, select
+from model.pointintime import lose_image, revive_image, start_images, write_image
 from model.rules import Spec
 from model.shape import MapInfo, Shape
 from model.state import State
@@ -26,13 +28,15 @@ MAP_KINDS = (("snapshot", False), ("clone", False), ("clone", True))  # type, in
 class Step:
     """One operation: its kind and arguments."""
 
-    kind: str  # write | copy | clean | start | stop | leave | split | force | prepare | revive
-    target: str
+    # write | copy | clean | start | group | stop | leave | split | force | prepare | revive
+    kind: str
+    target: str  # (a group start: its first member)
     source: str = ""
     whole: bool = True
     complete: bool = False
     map_type: str = "snapshot"
     incremental: bool = False
+    members: tuple[str, ...] = ()  # a group start's targets (their maps are in the shape)
 
     @property
     def data(self) -> bool:
@@ -46,6 +50,8 @@ class Step:
         if self.kind == "start":
             inc = " incremental" if self.incremental else ""
             return f"start {self.source}->{self.target} ({self.map_type}{inc})"
+        if self.kind == "group":
+            return f"group start {', '.join(self.members)}"
         if self.kind in ("leave", "force"):
             return f"{self.kind} {self.target} ({'complete' if self.complete else 'incomplete'})"
         return f"{self.kind} {self.target}"
@@ -99,6 +105,22 @@ def enabled(spec: Spec, shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
             yield Step("revive", t)
         elif t in maps:
             yield Step("prepare", t)
+    yield from group_starts(shape, lost)
+
+
+def group_starts(shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
+    """Group starts of every two created, idle maps the product would start together: distinct
+    targets, online sources that are not stopping and not another member's target."""
+    active = set(shape.active())
+    idle = [
+        (t, m)
+        for t, m in shape.maps
+        if t not in active and m.source not in lost and m.source not in shape.stopping
+    ]
+    for i, (a, ma) in enumerate(idle):
+        for b, mb in idle[i + 1 :]:
+            if a != mb.source and b != ma.source:
+                yield Step("group", a, members=(a, b))
 
 
 def with_map(shape: Shape, step: Step) -> Shape:
@@ -111,8 +133,42 @@ def with_map(shape: Shape, step: Step) -> Shape:
 
 
 def apply(spec: Spec, st: State, step: Step, grain: Any = None, payload: Any = None) -> State:
-    """The state after a step (data steps act on `grain`; writes write `payload`)."""
-    st = st.evolve(copies=())
+    """The state after a step (data steps act on `grain`; writes write `payload`): the rules
+    step the cascades, grains and bitmaps, and `next_images` steps the abstract images, apart.
+    The rules get a state with no images at all, so they can neither read nor change them."""
+    images = next_images(st, step, grain, payload)
+    post = _rules(spec, st.evolve(copies=(), ref=MappingProxyType({})), step, grain, payload)
+    return post.evolve(ref=images)
+
+
+def next_images(st: State, step: Step, grain: Any = None, payload: Any = None) -> dict[str, Any]:
+    """The abstract images after a step, by the point-in-time rules alone (`model.pointintime`):
+    a write changes its volume's image, a start gives the target its source's, a target stopped
+    before completing (or prepared, or taken down by a forced stop) has none, a revived one
+    reads what it holds; nothing else changes an image."""
+    ref: dict[str, Any] = dict(st.ref)
+    if step.kind == "write":
+        return write_image(ref, step.target, grain, payload, step.whole)
+    if step.kind == "start":
+        return start_images(ref, [(step.source, step.target)])
+    if step.kind == "group":
+        return start_images(ref, [(st.shape.map_of(t).source, t) for t in step.members])
+    if step.kind == "leave" and not step.complete:
+        return lose_image(ref, step.target)
+    if step.kind == "force":
+        lost = [] if step.complete else [step.target]
+        for victim in [*lost, *subtree(st.shape, step.target)]:
+            ref = lose_image(ref, victim)
+        return ref
+    if step.kind == "prepare":
+        return lose_image(ref, step.target)
+    if step.kind == "revive":
+        return revive_image(ref, step.target, st.phys[step.target])
+    return ref
+
+
+def _rules(spec: Spec, st: State, step: Step, grain: Any, payload: Any) -> State:
+    """The cascade rules' part of a step."""
     if step.kind == "write":
         return spec.host_write(st, step.target, grain, payload, step.whole)
     if step.kind == "copy":
@@ -121,6 +177,8 @@ def apply(spec: Spec, st: State, step: Step, grain: Any = None, payload: Any = N
         return spec.clean_grain(st, step.target, grain)
     if step.kind == "start":
         return spec.start(st, [step.target])
+    if step.kind == "group":
+        return spec.start(st, list(step.members))
     if step.kind == "stop":
         return spec.begin_stop(st, step.target)
     if step.kind == "leave":

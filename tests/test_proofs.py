@@ -167,3 +167,58 @@ def test_write_reach_is_positions_plus_one_without_restores() -> None:
                 if not frozen:
                     assert reach <= shape.positions_count(v) + 1, (sit.family, v)
                 assert reach <= shape.positions_count(v) + 1 + (k if frozen else 0)
+
+
+def test_the_rules_cannot_touch_the_images_they_are_checked_against() -> None:
+    """Issue 13: the abstract images are stepped by the point-in-time rules alone. A rule that
+    drops or rewrites images changes nothing of them, and a rule never sees them."""
+    from proofs.shapes import after, empty
+    from proofs.steps import apply, next_images
+    from proofs.steps import empty_state as blank_state
+
+    seen: list[dict] = []
+
+    class MeddlingSpec(Spec):
+        def host_write(self, st, volume, grain, payload, whole):  # type: ignore[no-untyped-def]
+            seen.append(dict(st.ref))
+            return super().host_write(st, volume, grain, payload, whole).evolve(ref={})
+
+        def leave(self, st, target, complete):  # type: ignore[no-untyped-def]
+            return super().leave(st, target, complete).evolve(ref={})
+
+    spec = MeddlingSpec()
+    sit = after(spec, empty(2), Step("start", "V1", "V0"))
+    st = blank_state(sit.shape, GrainArray({}, default=("", ""))).evolve(
+        split={"V1": GrainArray({}, default=False)}, diff={}
+    )
+    for step in (Step("write", "V0"), Step("leave", "V1", complete=True)):
+        post = apply(spec, st, step, 0, ("a", "b"))
+        assert post.ref == next_images(st, step, 0, ("a", "b")) and post.ref
+    assert seen == [{}]
+
+
+def test_new_families_pin_rules_that_survived_the_audit() -> None:
+    """A write with several direct readers in different cascades, and a restore with two
+    frozen heads: without these families the two wrong rules below proved everything."""
+    from proofs.controls import FirstFrozenHeadOnly, FirstReaderOnly
+    from proofs.obligations import STEP_OBLIGATIONS, check_steps
+    from proofs.shapes import family_situations
+
+    write = next(o for o in STEP_OBLIGATIONS if o.name == "write-keeps-images")
+    for wrong, family in (
+        (FirstReaderOnly(), "linked-from-middle-3"),
+        (FirstFrozenHeadOnly(), "restored-both-types-3"),
+    ):
+        sits = family_situations(wrong, 3)
+        new = [s for s in sits if s.family == family]
+        old = [s for s in sits if not s.family.startswith(("linked-", "restored-both-"))]
+        assert check_steps(wrong, write, new).verdict == "failed"
+        assert check_steps(wrong, write, old + reachable(wrong, 2)).verdict == "proved"
+        assert check_steps(Spec(), write, new).verdict == "proved"
+
+
+def test_group_starts_are_enumerated_and_ordered_by_copy_rate(rows: list[suite.Row]) -> None:
+    group = next(r for r in rows if r.name == "group-start-keeps-images")
+    order = next(r for r in rows if r.name == "group-order")
+    assert group.verdict == order.verdict == "proved" and group.queries >= 100
+    assert next(r for r in rows if r.name == "group-order-reversed / group-order").ok

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..logic import and_, and_not, const_like, not_, select
-from ..pointintime import lose_image, start_images
 from ..shape import IMAGE, MIXED, Node, Shape
 from ..state import State
 from .cleaning import CleaningRules
@@ -44,13 +43,12 @@ class LifecycleRules(CleaningRules):
 
     # -- start --------------------------------------------------------------------------
     def start(self, st: State, targets: list[str]) -> State:
-        """Start rule: every target takes its source's image at one instant; its bits restart
-        empty, or for an incremental map keep the grains unchanged since the last start."""
-        pairs = [(st.shape.map_of(t).source, t) for t in targets]
-        ref = start_images(st.ref, pairs)
+        """Start rule: every target joins a cascade after its source, in copy-rate order; its
+        bits restart empty, or for an incremental map keep the grains unchanged since the last
+        start. (That each then reads its source's image is proved, not assumed.)"""
         for target in self.group_order(st.shape, targets):
             st = self.insert(st, target)
-        return st.evolve(ref=ref)
+        return st
 
     def insert(self, st: State, target: str) -> State:
         """One target into its cascade, with its bitmaps reset."""
@@ -96,14 +94,13 @@ class LifecycleRules(CleaningRules):
         )
 
     def leave(self, st: State, target: str, complete: bool) -> State:
-        """Leave rule: once no reader needs it, the position goes; an incomplete target's
-        image is lost (stopped, offline), a complete one stays an independent volume."""
+        """Leave rule: once no reader needs it, the position goes; a complete target stays an
+        independent volume, an incomplete one's image is gone (incremental maps from it
+        record every grain)."""
         shape = st.shape.remove(target)
         shape = Shape(shape.volumes, shape.chains, shape.maps, shape.stopping - {target})
         st = st.evolve(shape=shape)
-        if complete:
-            return st
-        return self.image_replaced(st.evolve(ref=lose_image(st.ref, target)), target)
+        return st if complete else self.image_replaced(st, target)
 
     def may_leave(self, st: State, target: str, complete: bool, grain: Any) -> Any:
         """Leave precondition, at one grain: no reader still needs the grain from the
@@ -123,8 +120,8 @@ class LifecycleRules(CleaningRules):
         )
 
     def force_stop(self, st: State, target: str, victims: list[str], complete: bool) -> State:
-        """Forced-stop rule: the position and its dependents go at once, without cleaning;
-        the dependents' images are lost, and the target's too unless it was complete."""
+        """Forced-stop rule: the position and its dependents go at once, without cleaning
+        (the dependents' images are lost, and the target's too unless it was complete)."""
         st = self.leave(st, target, complete)
         for victim in victims:
             st = self.leave(st, victim, complete=False)
@@ -132,7 +129,7 @@ class LifecycleRules(CleaningRules):
 
     def prepare(self, st: State, target: str) -> State:
         """Prepare rule: the target's cached contents are discarded: it has no image."""
-        return self.image_replaced(st.evolve(ref=lose_image(st.ref, target)), target)
+        return self.image_replaced(st, target)
 
     def revive(self, st: State, target: str) -> State:
         """Forced delete of a stopped map: the map is gone and the target is back, reading
@@ -141,7 +138,6 @@ class LifecycleRules(CleaningRules):
             shape=st.shape.without_map(target),
             split={t: a for t, a in st.split.items() if t != target},
             diff={t: a for t, a in st.diff.items() if t != target},
-            ref={**st.ref, target: st.phys[target]},
         )
         return self.image_replaced(st, target)
 

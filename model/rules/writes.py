@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..logic import merge, select, store
-from ..pointintime import write_image
 from ..shape import IMAGE, Node, Shape
 from ..state import State
 from .copies import CopyRules
@@ -39,8 +38,7 @@ class WriteRules(CopyRules):
         old = select(st.phys[volume], grain)
         new = payload if whole else merge(old, payload)
         st = st.evolve(phys={**st.phys, volume: store(st.phys[volume], grain, new)})
-        st = self.record_difference(st, volume, grain)
-        return st.evolve(ref=write_image(st.ref, volume, grain, payload, whole))
+        return self.record_difference(st, volume, grain)
 
     def fill(self, st: State, volume: str, grain: Any, whole: bool) -> State:
         """Fill rule: a target lacking the grain first takes its image of it, unless the write
