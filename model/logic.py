@@ -101,14 +101,6 @@ def any_of(xs: Iterable[Any]) -> Any:
     return or_(*items) if items else False
 
 
-def count(conds: Iterable[Any]) -> Any:
-    """How many of the conditions hold (an integer term when symbolic)."""
-    total: Any = 0
-    for c in conds:
-        total = total + ite(c, 1, 0) if symbolic(c) or symbolic(total) else total + int(bool(c))
-    return total
-
-
 def select(array: Any, index: Any) -> Any:
     """Read an array (a Z3 array, or a concrete GrainArray / Mapping)."""
     if symbolic(array):

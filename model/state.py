@@ -50,10 +50,6 @@ class State:
         """A new state with some parts replaced."""
         return replace(self, **changes)
 
-    def online(self, volume: str) -> bool:
-        """The volume has an abstract image (it was not lost by a stop)."""
-        return volume in self.ref
-
 
 def symbolic_state(
     shape: Shape, tag: str = "", lost: frozenset[str] = frozenset(), grain: z3.SortRef = Grain

@@ -228,6 +228,13 @@ class GroupOrderReversed(Spec):
         return list(reversed(super().group_order(shape, targets)))
 
 
+class RestoreNeverNeeded(Spec):
+    """Wrong restore rule: no start needs the restore flag, even onto a volume others read."""
+
+    def needs_restore(self, shape: Shape, target: str) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -268,6 +275,7 @@ CONTROLS: tuple[Control, ...] = (
         "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)
     ),
     Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
+    Control("restore-never-needed", RestoreNeverNeeded, ("restore-detected",)),
     # vacuity: a rule never enabled would make its obligations hold of nothing
     Control("never-leaves", NeverLeaves, ("cleaning-keeps-images",)),
     Control("never-splits", NeverSplits, ("stop-keeps-images",)),

@@ -402,6 +402,40 @@ def check_group_order(spec: Spec, situations: Iterable[Situation]) -> Outcome:
     return Outcome("group-order", "proved", time.perf_counter() - began, queries)
 
 
+def check_restore_rule(spec: Spec, situations: Iterable[Situation]) -> Outcome:
+    """`restore-detected`: a start is a restore (it needs the restore flag) exactly when it
+    freezes a head of its target — when targets still read through the volume it overwrites."""
+    from .shapes import after
+
+    began = time.perf_counter()
+    queries = restores = 0
+    for sit in situations:
+        for step in enabled(spec, sit.shape, sit.lost):
+            if step.kind != "start":
+                continue
+            queries += 1
+            shape = after(spec, sit, step).shape
+            freezes = any(shape.is_frozen(h) for h in shape.heads_of(step.target))
+            flagged = spec.needs_restore(with_map(sit.shape, step), step.target)
+            restores += freezes
+            if flagged != freezes:
+                detail = (
+                    f"{step.label()}: needs restore says {flagged}, but the start "
+                    f"{'freezes' if freezes else 'freezes no'} head of {step.target}"
+                )
+                return Outcome(
+                    "restore-detected",
+                    "failed",
+                    time.perf_counter() - began,
+                    queries,
+                    Failure(sit, step, detail),
+                )
+    verdict, failure = "proved", None
+    if not restores:
+        verdict, failure = "failed", Failure(None, None, "vacuous: no covered start is a restore")
+    return Outcome("restore-detected", verdict, time.perf_counter() - began, queries, failure)
+
+
 def check_init(spec: Spec, situations: Iterable[Situation]) -> Outcome:
     """Init => Inv: with no map started, every volume's image is its own contents."""
     began = time.perf_counter()

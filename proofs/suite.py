@@ -25,6 +25,7 @@ from .obligations import (
     Outcome,
     check_group_order,
     check_init,
+    check_restore_rule,
     check_steps,
     check_tight,
 )
@@ -64,6 +65,7 @@ OBLIGATION_NAMES = (
     *(o.name for o in STEP_OBLIGATIONS),
     "bounded-work-tight",
     "group-order",
+    "restore-detected",
     "bmc-from-empty",
     "machine-reachable",
     "machine-no-trap",
@@ -128,6 +130,8 @@ def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
     if name in steps:
         over = groups if steps[name].over == "groups" else situations
         return check_steps(spec, steps[name], over(spec, s))
+    if name == "restore-detected":
+        return check_restore_rule(spec, situations(spec, s))
     if name == "group-order":
         return check_group_order(spec, groups(spec, s))
     if name == "bounded-work-tight":

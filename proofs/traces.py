@@ -19,7 +19,7 @@ from model.shape import Shape
 from model.state import State
 
 from .shapes import empty
-from .steps import Step, apply, empty_state, fresh_bitmaps, pruned
+from .steps import Step, apply, empty_state, enabled, fresh_bitmaps, precondition, pruned
 
 GRAINS = 2
 GRAIN_SIZE = 2
@@ -220,3 +220,39 @@ def plain_trace(spec: Spec, n: int, steps: Sequence[Step]) -> dict[str, Any]:
         "policy": spec.policy,
         "ops": vocab.ops,
     }
+
+
+def random_run(spec: Spec, n: int, length: int, seed: int) -> str | None:
+    """A random run of `length` enabled steps from n empty volumes, on plain values: after each
+    step, every volume with an abstract image must read it (concretely, by the same rules the
+    proofs reason about symbolically). The first wrong read, in words; None if there is none."""
+    import random
+
+    rng = random.Random(seed)
+    st = _concrete_state(n)
+    done: list[str] = []
+    for number in range(1, length + 1):
+        lost = frozenset(v for v in st.shape.volumes if v not in st.ref)
+        steps = [
+            s
+            for s in enabled(spec, st.shape, lost)
+            if s.kind != "clean" or s.target in st.shape.stopping
+        ]
+        step = rng.choice(steps)
+        grain = rng.randrange(GRAINS)
+        if step.kind == "start":
+            st = _concrete_start(st, step)
+        if precondition(spec, st, step, range(GRAINS)) is False:
+            continue
+        token = f"w{number}"
+        payload: Any = (token, token) if step.whole else BlockPatch(((rng.randrange(2), token),))
+        st = apply(spec, st, step, grain, payload if step.kind == "write" else None)
+        if not step.data:
+            st = pruned(st)
+        done.append(step.label() + (f" grain {grain}" if step.data else ""))
+        for v in sorted(st.ref):
+            for g in range(GRAINS):
+                got, want = spec.image(st, v, g), st.ref[v][g]
+                if got != want:
+                    return f"after {' ; '.join(done)}: {v} grain {g} reads {got}, image {want}"
+    return None

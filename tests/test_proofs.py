@@ -222,3 +222,13 @@ def test_group_starts_are_enumerated_and_ordered_by_copy_rate(rows: list[suite.R
     order = next(r for r in rows if r.name == "group-order")
     assert group.verdict == order.verdict == "proved" and group.queries >= 100
     assert next(r for r in rows if r.name == "group-order-reversed / group-order").ok
+
+
+def test_random_concrete_runs_keep_images_and_catch_a_wrong_rule() -> None:
+    """The rules evaluated on plain values along random runs from the empty system keep every
+    image; the same runs under a wrong fill rule read wrong (so the check can fail)."""
+    from proofs.traces import random_run
+
+    assert all(random_run(Spec(), 3, 40, seed) is None for seed in range(40))
+    found = [random_run(NoPartialFill(), 3, 40, seed) for seed in range(40)]
+    assert any(f and "reads" in f for f in found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..logic import and_, and_not, const_like, not_, select
-from ..shape import IMAGE, MIXED, Node, Shape
+from ..shape import MIXED, Node, Shape
 from ..state import State
 from .cleaning import CleaningRules
 
@@ -81,10 +81,6 @@ class LifecycleRules(CleaningRules):
         assert node is not None
         return self.copy_into(st, node, grain, "background")
 
-    def complete_at(self, st: State, target: str, grain: Any) -> Any:
-        """Completion, seen at one grain: the target holds it."""
-        return select(st.split[target], grain)
-
     # -- leaving a cascade -------------------------------------------------------------------
     def begin_stop(self, st: State, target: str) -> State:
         """Stop rule: the map goes stopping; its position stays while it cleans."""
@@ -140,11 +136,3 @@ class LifecycleRules(CleaningRules):
             diff={t: a for t, a in st.diff.items() if t != target},
         )
         return self.image_replaced(st, target)
-
-    def image_head_targets(self, shape: Shape, target: str) -> list[str]:
-        """First targets of cascades headed by this target's image."""
-        return [
-            c.targets[0]
-            for c in shape.chains
-            if c.head == target and c.head_mode == IMAGE and c.targets
-        ]
