@@ -235,6 +235,59 @@ class RestoreNeverNeeded(Spec):
         return False
 
 
+class CleaningNeverDone(Spec):
+    """Wrong clean rule: the next target needs the leaving target's grain even once it holds
+    its own (cleaning copies nothing more, but the stop never ends)."""
+
+    def clean_targets(self, st: State, target: str, grain: Any) -> list[tuple[Node, Any]]:
+        out = []
+        node = st.shape.position(target)
+        assert node is not None
+        for reader, cond in super().clean_targets(st, target, grain):
+            if reader == (node[0], node[1] + 1):
+                cond = select(st.split[target], grain)
+            out.append((reader, cond))
+        return out
+
+
+class StopNeedsEveryGrain(Spec):
+    """Wrong stop rule: a stopped copy may leave only once it holds every grain, as if complete."""
+
+    def may_leave(self, st: State, target: str, complete: bool, grain: Any) -> Any:
+        return super().may_leave(st, target, True, grain)
+
+
+class BackgroundCopyIdle(Spec):
+    """Wrong background-copy rule: a grain of background copy copies nothing."""
+
+    def background_copy(self, st: State, target: str, grain: Any) -> State:
+        return st
+
+
+class BackgroundCopyLabelledCow(Spec):
+    """Wrong label: background copies are reported as copy-on-write."""
+
+    def copy_into(
+        self,
+        st: State,
+        node: Node,
+        grain: Any,
+        kind: str,
+        guard: Any = True,
+        busy: frozenset[str] = frozenset(),
+    ) -> State:
+        return super().copy_into(
+            st, node, grain, "cow" if kind == "background" else kind, guard, busy
+        )
+
+
+class FillOnWholeWrites(Spec):
+    """Wrong fill rule: a whole-grain write to a target lacking the grain fills it first."""
+
+    def fill(self, st: State, volume: str, grain: Any, whole: bool) -> State:
+        return super().fill(st, volume, grain, False)
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -276,6 +329,11 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
     Control("restore-never-needed", RestoreNeverNeeded, ("restore-detected",)),
+    Control("cleaning-never-done", CleaningNeverDone, ("progress",)),
+    Control("stop-needs-every-grain", StopNeedsEveryGrain, ("progress",)),
+    Control("background-copy-idle", BackgroundCopyIdle, ("progress",)),
+    Control("copy-mislabelled", BackgroundCopyLabelledCow, ("copy-kinds",)),
+    Control("fill-on-whole-writes", FillOnWholeWrites, ("whole-write-no-fill",)),
     # vacuity: a rule never enabled would make its obligations hold of nothing
     Control("never-leaves", NeverLeaves, ("cleaning-keeps-images",)),
     Control("never-splits", NeverSplits, ("stop-keeps-images",)),

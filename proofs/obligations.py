@@ -250,6 +250,71 @@ def completion(
     )
 
 
+def progress(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query | None:
+    """Stops and copies end: a grain of cleaning discharges that grain, a grain of background
+    copy lands in the target, and once nothing needs cleaning (and, to complete, the target
+    holds the grain) the position may leave — so no rule can hold a map in stopping or
+    copying for ever while every image stays right."""
+    t = step.target
+    inv = and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x]))
+    if step.kind == "clean":
+        return Query(inv, not_(spec.needs_cleaning(post, t, x)))
+    if step.kind == "copy":
+        return Query(inv, select(post.split[t], x))
+    if step.kind == "leave":
+        ready = [not_(spec.needs_cleaning(pre, t, g))]
+        if step.complete:
+            ready.append(select(pre.split[t], g))
+        return Query(
+            and_(invariant(spec, pre, g), *ready), spec.may_leave(pre, t, step.complete, g)
+        )
+    return None
+
+
+ALLOWED_KINDS = {
+    "write": ("cow", "fill", "clean"),
+    "copy": ("background", "clean"),
+    "clean": ("clean",),
+}
+
+
+def copy_kinds(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query | None:
+    """Every copy a step makes carries the vocabulary's name for it (implementations report
+    copies by these names, and the step check compares them): a write makes copy-on-write
+    copies into other volumes, a fill into itself, and a restore's preservation copies (clean);
+    a background copy lands in its own target; cleaning makes clean copies."""
+    if not post.copies:
+        return None
+    goals = []
+    for c in post.copies:
+        ok = c.kind in ALLOWED_KINDS[step.kind]
+        if c.kind == "fill" or c.kind == "background":
+            ok = ok and c.target == step.target
+        if c.kind == "cow":
+            ok = ok and c.target != step.target
+        if not ok:
+            goals.append(not_(c.condition))
+    return Query(True, all_of(goals))
+
+
+def whole_write_no_fill(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query | None:
+    """A write of a whole grain copies nothing into the written volume (nothing to fill: the
+    old grain would be overwritten at once)."""
+    if not step.whole:
+        return None
+    own = [c for c in post.copies if c.target == step.target]
+    return Query(
+        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        all_of(not_(c.condition) for c in own),
+    )
+
+
 WRITE = frozenset({"write"})
 STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
     StepObligation(
@@ -298,6 +363,25 @@ STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
         "Inv is preserved by a group start: every member takes its source's image at one "
         "instant, whatever the order the members join in",
         over="groups",
+    ),
+    StepObligation(
+        "progress",
+        frozenset({"clean", "copy", "leave"}),
+        progress,
+        "a grain of cleaning discharges it, a grain of background copy lands, and a "
+        "position with nothing left to clean (and every grain, to complete) may leave",
+    ),
+    StepObligation(
+        "copy-kinds",
+        frozenset({"write", "copy", "clean"}),
+        copy_kinds,
+        "every copy carries the vocabulary's name for the rule that makes it",
+    ),
+    StepObligation(
+        "whole-write-no-fill",
+        WRITE,
+        whole_write_no_fill,
+        "a whole-grain write copies nothing into the written volume",
     ),
     StepObligation(
         "write-isolation", WRITE, isolation, "a host write to V changes no other volume's image"
