@@ -24,7 +24,7 @@ from model.rules import Spec
 from model.rules.reads import HEAD_KIND, KIND_CODES
 from model.state import State, initial_state, symbolic_state
 
-from .shapes import Situation, canonical
+from .shapes import Situation
 from .steps import Step, apply, enabled, precondition, with_map
 
 TIMEOUT_MS = 20_000
@@ -436,7 +436,8 @@ def check_tight(spec: Spec, situations: Iterable[Situation]) -> Outcome:
             solver.pop()
             if met:
                 out = Outcome("bounded-work-tight", "proved", time.perf_counter() - began, queries)
-                out.note = f"met by {step.label()} at {canonical(sit)}"
+                path = "; ".join(s.label() for s in sit.path) or "no step"
+                out.note = f"met by {step.label()} after [{path}] ({sit.family})"
                 return out
     return Outcome(
         "bounded-work-tight",

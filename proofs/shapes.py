@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from model.logic import GrainArray
 from model.rules import Spec
-from model.shape import Chain, MapInfo, Shape
+from model.shape import MapInfo, Shape
 from model.state import State
 
 from .steps import Step, apply, enabled, prune_shape, with_map
@@ -51,19 +51,27 @@ def after(spec: Spec, sit: Situation, step: Step) -> Situation:
     return Situation(prune_shape(st.shape), lost, (*sit.path, step), sit.family)
 
 
-def _rename(sit: Situation, names: dict[str, str]) -> str:
+def _rename(sit: Situation, names: dict[str, str]) -> tuple:
+    """The situation as plain tuples, volumes renamed (tuples compare and hash fast)."""
     s = sit.shape
     chains = tuple(
-        Chain(c.kind, names[c.head], c.head_mode, tuple(names[t] for t in c.targets))
-        for c in s.chains
+        (c.kind, names[c.head], c.head_mode, tuple(names[t] for t in c.targets)) for c in s.chains
     )
-    maps = tuple(sorted((names[t], replace(m, source=names[m.source])) for t, m in s.maps))
-    return repr(
-        (chains, maps, sorted(names[v] for v in s.stopping), sorted(names[v] for v in sit.lost))
+    maps = tuple(
+        sorted(
+            (names[t], names[m.source], m.type, m.incremental, m.copy_rate, m.order)
+            for t, m in s.maps
+        )
+    )
+    return (
+        chains,
+        maps,
+        tuple(sorted(names[v] for v in s.stopping)),
+        tuple(sorted(names[v] for v in sit.lost)),
     )
 
 
-def canonical(sit: Situation) -> str:
+def canonical(sit: Situation) -> tuple:
     """The same key for situations equal up to renaming volumes."""
     vols = sit.shape.volumes
     return min(
