@@ -68,18 +68,32 @@ def not_(a: Any) -> Any:
     return z3.Not(a) if symbolic(a) else not a
 
 
+def _connective(xs: tuple[Any, ...], unit: bool, make: Any) -> Any:
+    """And (unit True) or Or (unit False): plain operands fold away (a plain absorbing value
+    decides), the symbolic ones are joined by one direct API call (z3.And re-coerces each)."""
+    terms = []
+    for x in xs:
+        if symbolic(x):
+            terms.append(x)
+        elif bool(x) != unit:
+            return not unit
+    if not terms:
+        return unit
+    if len(terms) == 1:
+        return terms[0]
+    ctx = terms[0].ctx
+    array, n = z3.z3._to_ast_array(terms)
+    return z3.BoolRef(make(ctx.ref(), n, array), ctx)
+
+
 def and_(*xs: Any) -> Any:
     """Conjunction."""
-    if any(symbolic(x) for x in xs):
-        return z3.And(*xs)
-    return all(xs)
+    return _connective(xs, True, z3.Z3_mk_and)
 
 
 def or_(*xs: Any) -> Any:
     """Disjunction."""
-    if any(symbolic(x) for x in xs):
-        return z3.Or(*xs)
-    return any(xs)
+    return _connective(xs, False, z3.Z3_mk_or)
 
 
 def implies(a: Any, b: Any) -> Any:
