@@ -309,7 +309,11 @@ class Control:
 CONTROLS: tuple[Control, ...] = (
     Control("append-at-end", AppendAtEnd, ("insertion-keeps-images", "group-start-keeps-images")),
     Control("skip-middle-cow", SkipMiddleCopyOnWrite, ("write-keeps-images", "write-isolation")),
-    Control("cow-wrong-neighbour", CopyToWrongNeighbour, ("write-keeps-images",)),
+    Control(
+        "cow-wrong-neighbour",
+        CopyToWrongNeighbour,
+        ("write-keeps-images", "unbounded-refines-spec"),
+    ),
     Control("no-partial-fill", NoPartialFill, ("write-keeps-images", "bmc-from-empty")),
     Control("stale-read", StaleRead, ("write-keeps-images", "bmc-from-empty")),
     Control("removal-without-cleaning", RemovalWithoutCleaning, ("cleaning-keeps-images",)),

@@ -29,6 +29,7 @@ from .obligations import (
     check_steps,
     check_tight,
 )
+from .refinement import check_refinement
 from .shapes import Situation, family_situations, group_situations, reachable
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
@@ -75,6 +76,7 @@ OBLIGATION_NAMES = (
     "unbounded-target-write",
     "unbounded-insertion",
     "unbounded-removal",
+    "unbounded-refines-spec",
 )
 
 MACHINE_CONTROLS = {
@@ -154,6 +156,8 @@ def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
         return out
     if name.startswith("machine-"):
         return next(o for o in check_machine() if o.name == name)
+    if name == "unbounded-refines-spec":
+        return check_refinement(spec, s.bound)
     if name.startswith("unbounded-"):
         if not not_vacuous():
             return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")

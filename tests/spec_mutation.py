@@ -16,8 +16,13 @@ from proofs import suite
 from proofs.traces import random_run
 
 SMALL = suite.Settings(bound=3, volumes=2, depth=1, data_steps=1)
-# the unbounded obligations are about a hand-written model that imports no rule of `model/`
-OBLIGATIONS = [n for n in suite.OBLIGATION_NAMES if not n.startswith("unbounded-")]
+# the unbounded obligations are about a hand-written model that imports no rule of `model/`;
+# the refinement check ties that model to `Spec`, so it is one of the killing tests
+OBLIGATIONS = [
+    n
+    for n in suite.OBLIGATION_NAMES
+    if not n.startswith("unbounded-") or n == "unbounded-refines-spec"
+]
 
 
 @pytest.mark.parametrize("name", OBLIGATIONS)
