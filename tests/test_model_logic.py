@@ -1,0 +1,70 @@
+"""The concrete side of `model/logic.py` agrees with the symbolic one: a `GrainArray` behaves as
+Z3's theory of arrays says an array does, and a `BlockPatch` replaces exactly its blocks. (The
+rules run on both; the proofs reason about the symbolic side, the step check runs the concrete
+one, so the two must not drift apart.)"""
+
+from __future__ import annotations
+
+import pytest
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.logic import BlockPatch, GrainArray, and_, any_of, ite, or_, select, store
+
+INDEX = st.integers(0, 5)
+VALUE = st.sampled_from(["a", "b", "c", ""])
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("store"), INDEX, VALUE),
+        st.tuples(st.just("many"), st.dictionaries(INDEX, VALUE, max_size=3)),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(default=VALUE, ops=OPS)
+def test_grain_arrays_agree_with_z3_arrays(default: str, ops: list[tuple]) -> None:
+    concrete = GrainArray({}, default=default)
+    symbolic = z3.K(z3.IntSort(), z3.StringVal(default))
+    for op in ops:
+        pairs = [(op[1], op[2])] if op[0] == "store" else list(op[1].items())
+        before = concrete
+        concrete = store(concrete, *pairs[0]) if op[0] == "store" else concrete.store_many(op[1])
+        for i, v in pairs:
+            symbolic = z3.Store(symbolic, i, z3.StringVal(v))
+        assert before is not concrete  # a new value: the old one is unchanged
+    for i in range(6):
+        want = z3.simplify(z3.Select(symbolic, i)).as_string()
+        assert select(concrete, i) == want
+
+
+def test_an_array_without_a_default_has_no_unknown_grains() -> None:
+    with pytest.raises(KeyError) as err:
+        GrainArray({0: "a"})[1]
+    assert err.value.args == (1,)
+    assert GrainArray({0: "a"})[0] == "a" and GrainArray({}, default="z")[7] == "z"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    old=st.lists(VALUE, min_size=1, max_size=4),
+    patch=st.dictionaries(st.integers(0, 3), VALUE, max_size=4),
+)
+def test_a_block_patch_replaces_exactly_its_blocks(old: list[str], patch: dict) -> None:
+    patch = {k: v for k, v in patch.items() if k < len(old)}
+    got = BlockPatch(tuple(sorted(patch.items()))).apply(tuple(old))
+    assert got == tuple(patch.get(i, t) for i, t in enumerate(old))
+
+
+@pytest.mark.parametrize("values", [(), (True,), (False,), (True, False), (True, True)])
+def test_connectives_on_plain_values_and_with_a_symbol(values: tuple[bool, ...]) -> None:
+    x = z3.Bool("x")
+    assert and_(*values) == all(values) and or_(*values) == any(values)
+    assert any_of(values) == any(values)
+    for got, want in ((and_(x, *values), z3.And(x, *values)), (or_(x, *values), z3.Or(x, *values))):
+        s = z3.Solver()
+        s.add(z3.Not(got == want) if z3.is_expr(got) else z3.Not(z3.BoolVal(got) == want))
+        assert s.check() == z3.unsat
+    assert ite(True, "a", "b") == "a" and ite(False, "a", "b") == "b"
