@@ -195,8 +195,8 @@ def structural_paths(spec: Spec, n: int, depth: int) -> Iterator[tuple[Step, ...
         if len(path) == depth:
             return
         for step in enabled(spec, sit.shape, sit.lost):
-            if step.data or step.kind == "clean":
-                continue
+            if step.data or step.kind in ("clean", "group"):
+                continue  # group starts: the group situations cover them (no trace form here)
             yield from walk(after(spec, sit, step), (*path, step))
 
     yield from walk(empty(n), ())

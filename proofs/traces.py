@@ -236,7 +236,7 @@ def random_run(spec: Spec, n: int, length: int, seed: int) -> str | None:
         steps = [
             s
             for s in enabled(spec, st.shape, lost)
-            if s.kind != "clean" or s.target in st.shape.stopping
+            if (s.kind != "clean" or s.target in st.shape.stopping) and s.kind != "group"
         ]
         step = rng.choice(steps)
         grain = rng.randrange(GRAINS)
