@@ -288,6 +288,21 @@ class FillOnWholeWrites(Spec):
         return super().fill(st, volume, grain, False)
 
 
+class PreservationForgetsTheChain(Spec):
+    """Wrong restore rule: a preservation copy does not remember the copies it is part of, so
+    round a ring of restores it copies again and again, without end."""
+
+    def preserve_frozen_readers(
+        self, st: State, volume: str, grain: Any, guard: Any, busy: frozenset[str]
+    ) -> State:
+        for head in st.shape.heads_of(volume):
+            if st.shape.is_frozen(head):
+                for reader in st.shape.readers(head):
+                    if st.shape.volume_at(reader) not in busy:
+                        st = self.copy_into(st, reader, grain, "clean", guard)
+        return st
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -328,6 +343,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("copy-to-every-target", CopyToEveryTarget, ("bounded-work",)),
     Control("first-reader-only", FirstReaderOnly, ("write-keeps-images",)),
     Control("first-frozen-head-only", FirstFrozenHeadOnly, ("write-keeps-images",)),
+    Control("preservation-forgets-the-chain", PreservationForgetsTheChain, ("write-keeps-images",)),
     Control(
         "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)
     ),

@@ -162,6 +162,11 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
         # heads, each with readers to keep
         mixed = [start(v[0], v[i], kinds[i % 2]) for i in range(1, k + 1)]
         yield _build(spec, n, f"restored-both-types-{k}", [*mixed, start(v[1], v[0], "clone")])
+        # a ring of restores: each of V1..Vk heads a frozen cascade read by the next, so a
+        # preservation copy leads round the ring back to where it began
+        ring = [start(v[i], v[i - 1], "snapshot") for i in range(1, k + 1)]
+        ring += [start(v[0], v[k], "snapshot"), Step("leave", v[0], complete=True)]
+        yield _build(spec, n, f"restore-ring-{k}", ring)
 
 
 # (type, copy rate) of two maps started together, and whether they share one source

@@ -22,6 +22,7 @@ from .controls import CONTROLS, Control
 from .machine import check_machine, without
 from .obligations import (
     STEP_OBLIGATIONS,
+    Failure,
     Outcome,
     check_group_order,
     check_init,
@@ -124,8 +125,20 @@ def _outcome_row(o: Outcome, role: str = "obligation") -> Row:
 
 
 def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
-    """Check one obligation under a specification (the real one unless given)."""
-    spec = spec or Spec(s.policy)
+    """Check one obligation under a specification (the real one unless given); a rule that
+    raises fails the obligation, named, instead of stopping the suite."""
+    began = time.perf_counter()
+    try:
+        return _run_obligation(name, s, spec or Spec(s.policy))
+    except KeyError:
+        raise  # an unknown obligation name: the caller's mistake
+    except Exception as err:
+        why = "recurse without end" if "Recursion" in repr(err) else f"raise {err!r}"
+        detail = f"the rules {why}"
+        return Outcome(name, "failed", time.perf_counter() - began, 0, Failure(None, None, detail))
+
+
+def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
     steps = {o.name: o for o in STEP_OBLIGATIONS}
     if name == "init":
         return check_init(spec, situations(spec, s))
@@ -200,7 +213,10 @@ def control_task(args: tuple[str, Settings]) -> list[Row]:
         o = run_obligation(target, s, control.make())
         row = _control_row(f"{name} / {target}", o, control.rule)
         if o.failure is not None and o.failure.situation is not None:
-            row.trace, words = _vocabulary(control, o)
+            try:
+                row.trace, words = _vocabulary(control, o)
+            except Exception:
+                row.trace, words = None, ""
             if words:
                 row.detail += f"\nreplayable: {words}"
         rows.append(row)

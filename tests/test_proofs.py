@@ -232,3 +232,17 @@ def test_random_concrete_runs_keep_images_and_catch_a_wrong_rule() -> None:
     assert all(random_run(Spec(), 3, 40, seed) is None for seed in range(40))
     found = [random_run(NoPartialFill(), 3, 40, seed) for seed in range(40)]
     assert any(f and "reads" in f for f in found)
+
+
+def test_a_rule_that_never_finishes_fails_its_obligation_by_name() -> None:
+    """Round a ring of restores, a preservation copy that forgets its chain recurses for ever:
+    the obligation fails, saying so, and the suite goes on (no traceback)."""
+    from proofs.controls import PreservationForgetsTheChain
+
+    out = suite.run_obligation(
+        "write-keeps-images", suite.Settings(bound=3), PreservationForgetsTheChain()
+    )
+    assert out.verdict == "failed" and out.failure is not None
+    assert "recurse without end" in out.failure.detail
+    assert out.failure.situation is not None
+    assert out.failure.situation.family.startswith("restore-ring")
