@@ -106,13 +106,11 @@ class Shape:
             ]
         return out
 
-    def parent(self, node: Node) -> Node | None:
-        """The node a read continues to when this node does not hold the grain."""
-        ci, place = node
-        if place > 0:
-            return ci, place - 1
-        chain = self.chains[ci]
-        return self.position(chain.head) if chain.head_mode == IMAGE else None
+    def image_source(self, head: Node) -> Node:
+        """The target position an image-mode head presents: its head volume's own position."""
+        node = self.position(self.chains[head[0]].head)
+        assert node is not None and self.chains[head[0]].head_mode == IMAGE, head
+        return node
 
     def positions_count(self, volume: str) -> int:
         """How many positions a volume has (the bound on a write's downstream copies)."""

@@ -68,3 +68,24 @@ def test_connectives_on_plain_values_and_with_a_symbol(values: tuple[bool, ...])
         s.add(z3.Not(got == want) if z3.is_expr(got) else z3.Not(z3.BoolVal(got) == want))
         assert s.check() == z3.unsat
     assert ite(True, "a", "b") == "a" and ite(False, "a", "b") == "b"
+
+
+def test_small_integers_become_one_shared_numeral() -> None:
+    """`_lift` caches Z3 numerals for volume indexes and kind codes: a fresh one is made once."""
+    from model.logic import _INTS, _lift
+
+    fresh = 987_654
+    _INTS.pop(fresh, None)
+    first = _lift(fresh)
+    assert z3.is_int_value(first) and first.as_long() == fresh and _lift(fresh) is first
+    assert _lift(True) is True and _lift("a") == "a"
+
+
+def test_ite_on_symbols_is_z3_if() -> None:
+    """The direct API call `ite` makes is the If-then-else Z3 itself would build."""
+    c, a, b = z3.Bool("c"), z3.Int("a"), z3.Int("b")
+    for then, other in ((a, b), (a, 3), (2, b), (a, a)):
+        got = ite(c, then, other)
+        s = z3.Solver()
+        s.add(got != z3.If(c, then, other))
+        assert s.check() == z3.unsat

@@ -48,7 +48,7 @@ class ReadRules:
             )
         if shape.chains[node[0]].head_mode == PHYSICAL:
             return Resolved(select(st.phys[volume], grain), here, HEAD_KIND)
-        up = self.resolve(st, shape.parent(node), grain)  # type: ignore[arg-type]
+        up = self.resolve(st, shape.image_source(node), grain)
         return Resolved(up.value, up.holder, HEAD_KIND)  # outside this cascade: the head's image
 
     def image(self, st: State, volume: str, grain: Any) -> Any:
