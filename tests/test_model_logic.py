@@ -10,7 +10,7 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.logic import BlockPatch, GrainArray, and_, any_of, ite, or_, select, store
+from model.logic import BlockPatch, GrainArray, and_, any_of, implies, ite, or_, select, store
 
 INDEX = st.integers(0, 5)
 VALUE = st.sampled_from(["a", "b", "c", ""])
@@ -68,6 +68,17 @@ def test_connectives_on_plain_values_and_with_a_symbol(values: tuple[bool, ...])
         s.add(z3.Not(got == want) if z3.is_expr(got) else z3.Not(z3.BoolVal(got) == want))
         assert s.check() == z3.unsat
     assert ite(True, "a", "b") == "a" and ite(False, "a", "b") == "b"
+
+
+@pytest.mark.parametrize("a", [True, False])
+@pytest.mark.parametrize("b", [True, False])
+def test_implication_on_plain_values_and_with_a_symbol(a: bool, b: bool) -> None:
+    x = z3.Bool("x")
+    assert implies(a, b) == ((not a) or b)
+    for got, want in ((implies(a, x), z3.Implies(a, x)), (implies(x, b), z3.Implies(x, b))):
+        s = z3.Solver()
+        s.add(z3.Not(got == want) if z3.is_expr(got) else z3.Not(z3.BoolVal(got) == want))
+        assert s.check() == z3.unsat
 
 
 def test_small_integers_become_one_shared_numeral() -> None:
