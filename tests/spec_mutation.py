@@ -13,6 +13,7 @@ import pytest
 
 from model.rules import Spec
 from proofs import suite
+from proofs.controls import CONTROLS
 from proofs.traces import random_run
 
 SMALL = suite.Settings(bound=3, volumes=2, depth=1, data_steps=1)
@@ -37,3 +38,15 @@ def test_concrete_runs_read_their_images(volumes: int) -> None:
     from the empty system keep every image — this kills mutants of the concrete helpers."""
     problems = [random_run(Spec(), volumes, 40, seed) for seed in range(60)]
     assert problems == [None] * len(problems), next(p for p in problems if p)
+
+
+CONTROL_CASES = [(c.name, target) for c in CONTROLS for target in c.must_fail]
+CONTROLLED = suite.Settings(bound=3, volumes=2, depth=2, data_steps=1)  # bmc needs depth 2
+
+
+@pytest.mark.parametrize(("control", "target"), CONTROL_CASES)
+def test_control_is_caught(control: str, target: str) -> None:
+    """A mutant that weakens what an obligation can see (a copy's reported type, a shared
+    array, a vacuous premise) lets a deliberately wrong rule pass: the controls kill it."""
+    wrong = next(c for c in CONTROLS if c.name == control).make()
+    assert suite.run_obligation(target, CONTROLLED, wrong).verdict == "failed", (control, target)

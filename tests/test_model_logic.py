@@ -100,3 +100,17 @@ def test_ite_on_symbols_is_z3_if() -> None:
         s = z3.Solver()
         s.add(got != z3.If(c, then, other))
         assert s.check() == z3.unsat
+
+
+def test_a_symbolic_state_gives_every_array_its_own_constant() -> None:
+    """Proofs quantify over every content of every volume: no two arrays may be one constant
+    (that would prove claims only about volumes that hold the same data)."""
+    from model.shape import MapInfo, Shape
+    from model.state import symbolic_state
+
+    shape = Shape(("A", "B", "C")).with_map("B", MapInfo("A", "clone", incremental=True))
+    shape = shape.with_map("C", MapInfo("A", "snapshot", incremental=True))
+    st = symbolic_state(shape, "t", lost=frozenset({"C"}))
+    arrays = [*st.phys.values(), *st.split.values(), *st.diff.values(), *st.ref.values()]
+    assert len(arrays) == 3 + 2 + 2 + 2
+    assert len({a.get_id() for a in arrays}) == len(arrays)
