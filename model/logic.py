@@ -57,9 +57,7 @@ def ite(cond: Any, then: Any, other: Any) -> Any:
 
 
 def eq(a: Any, b: Any) -> Any:
-    """Equality."""
-    if symbolic(a) or symbolic(b):
-        return a == b
+    """Equality (a Z3 term when either side is one: Z3 overloads `==`)."""
     return a == b
 
 
