@@ -7,7 +7,7 @@ an image, the bounded search also turns it into a vocabulary trace from the empt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from model.logic import const_like, ite, not_, select
@@ -303,6 +303,23 @@ class PreservationForgetsTheChain(Spec):
         return st
 
 
+class StopNotRecorded(Spec):
+    """Wrong stop rule: a stop leaves the map as it was (it is never stopping, so a stopped copy
+    can never leave)."""
+
+    def begin_stop(self, st: State, target: str) -> State:
+        return st
+
+
+class StoppingNeverCleared(Spec):
+    """Wrong leave rule: a position that leaves stays marked stopping."""
+
+    def leave(self, st: State, target: str, complete: bool) -> State:
+        stopping = st.shape.stopping
+        st = super().leave(st, target, complete)
+        return st.evolve(shape=replace(st.shape, stopping=stopping))
+
+
 @dataclass(frozen=True)
 class Control:
     """A wrong specification and the obligations that must fail under it."""
@@ -349,6 +366,8 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
     Control("restore-never-needed", RestoreNeverNeeded, ("restore-detected",)),
+    Control("stop-not-recorded", StopNotRecorded, ("shape-well-formed", "cleaning-keeps-images")),
+    Control("stopping-never-cleared", StoppingNeverCleared, ("shape-well-formed",)),
     Control("cleaning-never-done", CleaningNeverDone, ("progress",)),
     Control("stop-needs-every-grain", StopNeedsEveryGrain, ("progress",)),
     Control("background-copy-idle", BackgroundCopyIdle, ("progress",)),

@@ -97,10 +97,12 @@ def check_steps(
     unknown: Failure | None = None
     tried: set[str] = set()  # step kinds (and shape families) the obligation was asked about
     satisfiable: set[str] = set()  # ... with premises that hold somewhere (not vacuous)
+    offered: set[str] = set()  # step kinds some covered shape enables
     for sit in situations:
         for step in enabled(spec, sit.shape, sit.lost):
             if step.kind not in ob.kinds:
                 continue
+            offered.add(_vacuity_kind(spec, sit, step))
             try:
                 pre, post, x = _pre_and_post(spec, sit, step, "")
             except Exception as err:
@@ -133,6 +135,10 @@ def check_steps(
                 unknown = Failure(sit, step, f"solver: {solver.reason_unknown()}")
             solver.pop()
     seconds = time.perf_counter() - began
+    if expected_kinds(ob.kinds) - offered:  # the rules never enable a step: nothing is proved
+        never = ", ".join(sorted(expected_kinds(ob.kinds) - offered))
+        detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"
+        return Outcome(ob.name, "failed", seconds, queries, Failure(None, None, detail))
     if tried - satisfiable:  # a step whose premises never hold proves anything: say so
         never = ", ".join(sorted(tried - satisfiable))
         detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
@@ -143,10 +149,23 @@ def check_steps(
 
 
 def _vacuity_kind(spec: Spec, sit: Situation, step: Step) -> str:
-    """What a vacuity check counts a step as: its kind, with restores told apart from starts."""
+    """What a vacuity check counts a step as: its kind, with restores told apart from starts and
+    a stopped copy leaving told apart from a completed one."""
     if step.kind == "start" and spec.needs_restore(sit.shape, step.target):
         return "restore"
+    if step.kind == "leave":
+        return "leave (complete)" if step.complete else "leave (stopped)"
     return step.kind
+
+
+def expected_kinds(kinds: frozenset[str]) -> set[str]:
+    """The vacuity kinds the covered shapes must offer for an obligation about these kinds."""
+    out = set(kinds) - {"leave"}
+    if "leave" in kinds:
+        out |= {"leave (complete)", "leave (stopped)"}
+    if "start" in kinds:
+        out.add("restore")
+    return out
 
 
 def _premises_hold(solver: z3.Solver, query: Query) -> bool:
@@ -529,6 +548,61 @@ def check_restore_rule(spec: Spec, situations: Iterable[Situation]) -> Outcome:
     if not restores:
         verdict, failure = "failed", Failure(None, None, "vacuous: no covered start is a restore")
     return Outcome("restore-detected", verdict, time.perf_counter() - began, queries, failure)
+
+
+def well_formed(shape: Any) -> str | None:
+    """What is wrong with a shape's structure, if anything (None: nothing)."""
+    seen: set[str] = set()
+    for c in shape.chains:
+        if not c.targets:
+            return f"a cascade headed by {c.head} has no target"
+        if c.kind not in ("clone", "snapshot", "mixed") or c.head_mode not in ("physical", "image"):
+            return f"a cascade of kind {c.kind!r}, head mode {c.head_mode!r}"
+        if c.head_mode == "image" and shape.position(c.head) is None:
+            return f"{c.head} heads a cascade as an image but has no position"
+        for t in c.targets:
+            if t in seen:
+                return f"{t} holds two positions"
+            seen.add(t)
+    maps = dict(shape.maps)
+    if missing := seen - set(maps):
+        return f"positions without a map: {sorted(missing)}"
+    if stray := set(shape.stopping) - seen:
+        return f"stopping but in no cascade: {sorted(stray)}"
+    return None
+
+
+def check_well_formed(spec: Spec, situations: Iterable[Situation]) -> Outcome:
+    """`shape-well-formed`: every structural step leaves a well-formed shape (no empty cascade,
+    no volume in two positions, image heads have a position, positions have maps, only
+    positions are stopping) and does what it says to the stepped target: a stop marks it
+    stopping; a leave, split or forced stop takes it out of its cascade."""
+    from .shapes import after
+
+    began = time.perf_counter()
+    queries = 0
+    for sit in situations:
+        for step in enabled(spec, sit.shape, sit.lost):
+            if step.data:
+                continue
+            queries += 1
+            shape = after(spec, sit, step).shape
+            problem = well_formed(shape)
+            if step.kind == "stop" and step.target not in shape.stopping:
+                problem = f"{step.target} is not stopping after its stop"
+            if step.kind in ("leave", "force") and shape.position(step.target) is not None:
+                problem = f"{step.target} still holds a position after it left"
+            if step.kind == "split" and step.target in shape.stopping:
+                problem = f"{step.target} is still stopping after its split"
+            if problem:
+                return Outcome(
+                    "shape-well-formed",
+                    "failed",
+                    time.perf_counter() - began,
+                    queries,
+                    Failure(sit, step, problem),
+                )
+    return Outcome("shape-well-formed", "proved", time.perf_counter() - began, queries)
 
 
 def check_init(spec: Spec, situations: Iterable[Situation]) -> Outcome:

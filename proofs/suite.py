@@ -29,6 +29,7 @@ from .obligations import (
     check_restore_rule,
     check_steps,
     check_tight,
+    check_well_formed,
 )
 from .refinement import check_refinement
 from .shapes import Situation, family_situations, group_situations, reachable
@@ -68,6 +69,7 @@ OBLIGATION_NAMES = (
     "bounded-work-tight",
     "group-order",
     "restore-detected",
+    "shape-well-formed",
     "bmc-from-empty",
     "machine-reachable",
     "machine-no-trap",
@@ -145,6 +147,8 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
     if name in steps:
         over = groups if steps[name].over == "groups" else situations
         return check_steps(spec, steps[name], over(spec, s))
+    if name == "shape-well-formed":
+        return check_well_formed(spec, situations(spec, s))
     if name == "restore-detected":
         return check_restore_rule(spec, situations(spec, s))
     if name == "group-order":
