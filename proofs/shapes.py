@@ -168,11 +168,11 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
         ring += [start(v[0], v[k], "snapshot"), Step("leave", v[0], complete=True)]
         yield _build(spec, n, f"restore-ring-{k}", ring)
     if k >= 3:
-        # two unrelated cascades, the second restored: a frozen head in a cascade other than
-        # the first, beside one that is not frozen
+        # two cascades, the head of the second restored from a target of the first: a frozen
+        # head outside the first cascade, whose readers need copies when the restore copies
         beside = [start(v[0], v[1], "snapshot")]
         beside += [start(v[2], v[i], "snapshot") for i in range(3, k + 1)]
-        yield _build(spec, n, f"restored-beside-another-{k}", [*beside, start(v[3], v[2], "clone")])
+        yield _build(spec, n, f"restored-from-another-{k}", [*beside, start(v[1], v[2], "clone")])
 
 
 # (type, copy rate) of two maps started together, and whether they share one source
