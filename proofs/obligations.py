@@ -576,7 +576,8 @@ def check_well_formed(spec: Spec, situations: Iterable[Situation]) -> Outcome:
     """`shape-well-formed`: every structural step leaves a well-formed shape (no empty cascade,
     no volume in two positions, image heads have a position, positions have maps, only
     positions are stopping) and does what it says to the stepped target: a stop marks it
-    stopping; a leave, split or forced stop takes it out of its cascade."""
+    stopping; a leave, split or forced stop takes it out of its cascade; a forced delete
+    removes its map."""
     from .shapes import after
 
     began = time.perf_counter()
@@ -594,6 +595,8 @@ def check_well_formed(spec: Spec, situations: Iterable[Situation]) -> Outcome:
                 problem = f"{step.target} still holds a position after it left"
             if step.kind == "split" and step.target in shape.stopping:
                 problem = f"{step.target} is still stopping after its split"
+            if step.kind == "revive" and step.target in dict(shape.maps):
+                problem = f"{step.target}'s map is still there after its forced delete"
             if problem:
                 return Outcome(
                     "shape-well-formed",
