@@ -25,6 +25,9 @@ from harness.trace import load_trace, replay
 
 REQUIRED = os.environ.get("CASCADECHECK_REQUIRE_TOOLS") == "1"
 MUTANT = "python:reference.mutants_lifecycle:PreparedTargetReadable"
+# found by the first sequence at any seed: for tests about sharing a failure, not hunting it
+# (how two workers split a campaign depends on timing, so a rarer bug made them flaky)
+EASY = "python:reference.mutants:NoPartialFill"
 
 
 def _free_port() -> int:
@@ -113,7 +116,7 @@ def test_two_workers_check_the_reference_with_their_own_seeds(tmp_path: Path) ->
 def test_the_first_failure_stops_the_other_worker_and_is_shrunk_once(tmp_path: Path) -> None:
     out = tmp_path / "cx.json"
     plan = Plan(examples=400, seed=3, corpus=[], database=tmp_path / "db", save_to=out)
-    v = run_workers(MUTANT, plan, 2)
+    v = run_workers(EASY, plan, 2)
     assert v.status == "nonconformance", v.problem
     statuses = [w["status"] for w in v.workers]
     assert statuses.count("nonconformance") == 1, statuses  # shrunk once, by the claimant
@@ -122,7 +125,7 @@ def test_the_first_failure_stops_the_other_worker_and_is_shrunk_once(tmp_path: P
     assert sum(w["sequences"] for w in v.workers) < 400
     trace = load_trace(out)  # the claimant's shrunk trace, failing on the mutant only
     assert not any(s.problem for s in replay(trace, open_driver("reference")))
-    assert any(s.problem for s in replay(trace, open_driver(MUTANT)))
+    assert any(s.problem for s in replay(trace, open_driver(EASY)))
 
 
 def test_a_failure_found_on_one_host_is_replayed_first_on_another(redis_url: str) -> None:
@@ -156,7 +159,7 @@ def test_workers_share_a_redis_database_from_the_command_line(
         "harness.cli",
         "check",
         "--driver",
-        MUTANT,
+        EASY,
         "--workers",
         "2",
         "--seed",
