@@ -114,3 +114,17 @@ def test_a_symbolic_state_gives_every_array_its_own_constant() -> None:
     arrays = [*st.phys.values(), *st.split.values(), *st.diff.values(), *st.ref.values()]
     assert len(arrays) == 3 + 2 + 2 + 2
     assert len({a.get_id() for a in arrays}) == len(arrays)
+
+
+BITS = st.dictionaries(INDEX, st.booleans(), max_size=4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=BITS, b=BITS, da=st.booleans(), db=st.booleans())
+def test_and_not_on_plain_bitmaps_is_elementwise(a: dict, b: dict, da: bool, db: bool) -> None:
+    """An incremental restart keeps `split and not diff`, grain by grain, defaults included."""
+    from model.logic import and_not
+
+    got = and_not(GrainArray(a, default=da), GrainArray(b, default=db))
+    for i in range(6):
+        assert got[i] == (a.get(i, da) and not b.get(i, db)), i
