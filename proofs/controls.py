@@ -292,15 +292,16 @@ class PreservationForgetsTheChain(Spec):
     """Wrong restore rule: a preservation copy does not remember the copies it is part of, so
     round a ring of restores it copies again and again, without end."""
 
-    def preserve_frozen_readers(
-        self, st: State, volume: str, grain: Any, guard: Any, busy: frozenset[str]
+    def copy_into(
+        self,
+        st: State,
+        node: Node,
+        grain: Any,
+        kind: str,
+        guard: Any = True,
+        busy: frozenset[str] = frozenset(),
     ) -> State:
-        for head in st.shape.heads_of(volume):
-            if st.shape.is_frozen(head):
-                for reader in st.shape.readers(head):
-                    if st.shape.volume_at(reader) not in busy:
-                        st = self.copy_into(st, reader, grain, "clean", guard)
-        return st
+        return super().copy_into(st, node, grain, kind, guard)  # the chain's `busy` dropped
 
 
 class StopNotRecorded(Spec):

@@ -24,15 +24,13 @@ from .obligations import (
     STEP_OBLIGATIONS,
     Failure,
     Outcome,
-    check_group_order,
     check_init,
-    check_restore_rule,
     check_steps,
     check_tight,
-    check_well_formed,
 )
 from .refinement import check_refinement
 from .shapes import Situation, family_situations, group_situations, reachable
+from .structure import STRUCTURAL_CHECKS, check_structure
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
 
@@ -147,12 +145,10 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
     if name in steps:
         over = groups if steps[name].over == "groups" else situations
         return check_steps(spec, steps[name], over(spec, s))
-    if name == "shape-well-formed":
-        return check_well_formed(spec, situations(spec, s))
-    if name == "restore-detected":
-        return check_restore_rule(spec, situations(spec, s))
-    if name == "group-order":
-        return check_group_order(spec, groups(spec, s))
+    structural = {c.name: c for c in STRUCTURAL_CHECKS}
+    if name in structural:
+        over = groups if structural[name].over == "groups" else situations
+        return check_structure(spec, structural[name], over(spec, s))
     if name == "bounded-work-tight":
         return check_tight(spec, situations(spec, s))
     if name == "bmc-from-empty":
