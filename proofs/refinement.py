@@ -30,6 +30,7 @@ import z3
 from model.invariant import invariant
 from model.logic import Data, Grain, select
 from model.rules import Spec
+from model.shape import Shape
 from model.state import State, symbolic_state
 
 from .obligations import Failure, Outcome
@@ -58,14 +59,16 @@ def related(c: Cascade, st: State, order: list[str], g: Any) -> Any:
     return z3.And(*parts)
 
 
-def _post_order(st: State) -> list[str]:
-    chain = st.shape.chains[0]
+def _order(shape: Shape) -> list[str]:
+    """The one cascade's head, then its targets from the head: the model's positions 0..n."""
+    chain = shape.chains[0]
     return [chain.head, *chain.targets]
 
 
-def _cases(spec: Spec, n: int) -> list[tuple[str, Step | list[Step], Callable[..., Cascade]]]:
-    sit = _snapshots(spec, n)
-    order = [sit.shape.chains[0].head, *sit.shape.chains[0].targets]
+def _cases(sit: Situation) -> list[tuple[str, Step | list[Step], Callable[..., Cascade]]]:
+    """Each operation of the model, as `Spec` steps and as the model's own step."""
+    order = _order(sit.shape)
+    n = len(order) - 1
     spare = next(v for v in sit.shape.volumes if v not in order)
     cases: list[tuple[str, Step | list[Step], Callable[..., Cascade]]] = [
         ("head write", Step("write", order[0]), lambda c, d: head_write(c, d)),
@@ -95,14 +98,17 @@ def _cases(spec: Spec, n: int) -> list[tuple[str, Step | list[Step], Callable[..
     return cases
 
 
-def _spec_side(spec: Spec, sit: Situation, steps: Step | list[Step], g: Any, d: Any) -> State:
+def _spec_side(
+    spec: Spec, sit: Situation, steps: Step | list[Step], g: Any, d: Any
+) -> tuple[State, State]:
+    """A symbolic state of the situation, and the state after `Spec` takes the steps."""
     first = steps if isinstance(steps, Step) else steps[0]
     shape = with_map(sit.shape, first) if first.kind == "start" else sit.shape
     st = symbolic_state(shape, "", sit.lost)
     pre = st
     for step in [steps] if isinstance(steps, Step) else steps:
         st = apply(spec, st, step, g if step.data else None, d)
-    return pre, st  # type: ignore[return-value]
+    return pre, st
 
 
 def check_refinement(spec: Spec, bound: int) -> Outcome:
@@ -116,8 +122,8 @@ def check_refinement(spec: Spec, bound: int) -> Outcome:
     d = z3.Const("d", Data)
     for n in range(1, bound + 1):
         sit = _snapshots(spec, n)
-        order = [sit.shape.chains[0].head, *sit.shape.chains[0].targets]
-        for label, steps, model_step in _cases(spec, n):
+        order = _order(sit.shape)
+        for label, steps, model_step in _cases(sit):
             pre, post = _spec_side(spec, sit, steps, g, d)
             c = fresh(f"_{n}")
             queries += 1
@@ -133,7 +139,7 @@ def check_refinement(spec: Spec, bound: int) -> Outcome:
                     queries,
                     Failure(None, None, detail),
                 )
-            solver.add(z3.Not(related(model_step(c, d), post, _post_order(post), g)))
+            solver.add(z3.Not(related(model_step(c, d), post, _order(post.shape), g)))
             verdict = solver.check()
             solver.pop()
             if verdict != z3.unsat:

@@ -178,9 +178,7 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
     raise KeyError(name)
 
 
-def _bmc_failure(cx: Any) -> Any:
-    from .obligations import Failure
-
+def _bmc_failure(cx: Any) -> Failure:
     return Failure(None, None, cx.explain())
 
 
