@@ -174,6 +174,8 @@ def test_a_campaign_conforms_and_reaches_every_declared_feature(name: str, tmp_p
         assert "a cascade of cascades" in v.reached
     if "start.restore" not in v.not_verified:
         assert "a restore" in v.reached
+    if "create_map.incremental" not in v.not_verified:
+        assert "an incremental restart" in v.reached
 
 
 def test_qemu_live_leaves_no_garbage() -> None:
@@ -389,3 +391,107 @@ def test_why_a_fleecing_image_must_not_be_exported_writable(
         assert (got[:1] == b"y") == kept, got[:8]
     finally:
         qsd.close()
+
+
+def _jobs(impl: Any) -> list[dict[str, Any]]:
+    return list(impl.qsd.cmd("query-block-jobs"))
+
+
+def test_qemu_live_incremental_restart_copies_only_what_its_bitmaps_recorded() -> None:
+    """An incremental clone's restart: the difference is what QEMU's dirty bitmaps recorded on
+    the source and the target (a clone's own background copy records nothing), the copy is a
+    backup job of those grains only (QEMU's block-copy works in 64 KiB chunks, so a 1 MiB
+    volume with two changed grains copies at most two chunks), and the target ends with the
+    source's image at the restart, its own writes overwritten."""
+    d = _open("qemu-live")
+    impl: Any = d.impl  # type: ignore[attr-defined]
+    try:
+        _do(d, "reset", grain_size=3)
+        size = 1024  # blocks of 1 KiB: 342 grains, the last one short
+        for v in ("S", "T"):
+            _do(d, "create_volume", volume=v, size=size)
+        _do(d, "write", volume="S", block=0, data=[f"s{i}" for i in range(size)])
+        _do(d, "create_map", map="st", source="S", target="T", copy_rate=50, incremental=True)
+        assert _do(d, "status", map="st")["difference"] == 100  # no record before a start
+        _do(d, "start", map="st")
+        _do(d, "settle")  # a full background copy: a stream job, which marks no bitmap
+        assert _do(d, "status", map="st")["difference"] == 0
+        _do(d, "write", volume="S", block=4, data=["changed"])  # grain 1
+        _do(d, "write", volume="T", block=1021, data=["mine", "mine"])  # grains 340, 341
+        _do(d, "write", volume="T", block=1023, data=["mine"])  # grain 341 again
+        assert _do(d, "status", map="st")["difference"] == 3 * 100 // 342
+        before_restart = _do(d, "read", volume="S", block=0, count=size)["data"]
+
+        assert _do(d, "start", map="st")["state"] == "copying"
+        assert _do(d, "status", map="st")["difference"] == 0  # a new record from the start
+        assert _do(d, "read", volume="T", block=0, count=size)["data"] == before_restart
+        _do(d, "copy", map="st", grains=1)  # starts the backup job of the recorded grains
+        (job,) = _jobs(impl)
+        assert job["type"] == "backup" and job["len"] <= 2 * 65536 < size * 1024
+        _do(d, "write", volume="S", block=4, data=["after"])  # the target keeps "changed"
+        assert _do(d, "copy", map="st", grains=1)["state"] == "idle_or_copied"
+        assert _do(d, "read", volume="T", block=0, count=size)["data"] == before_restart
+        assert impl.tree.chain("T")[-1] != impl.tree.chain("S")[-1]  # independent of S
+
+        _do(d, "start", map="st")  # S's write after the last restart is all it copies
+        _do(d, "settle")
+        assert _do(d, "read", volume="T", block=4, count=1)["data"] == ["after"]
+        # nothing changed since: the restart completes at once and copies nothing
+        assert _do(d, "start", map="st")["state"] == "idle_or_copied"
+        assert not _jobs(impl)
+        image = _do(d, "read", volume="S", block=0, count=size)["data"]
+        assert _do(d, "read", volume="T", block=0, count=size)["data"] == image
+        # no garbage: every node is in the driver's tree, every bitmap is the map's record
+        nodes = impl.qsd.cmd("query-named-block-nodes", flat=True)
+        assert {n["node-name"] for n in nodes if n["node-name"].startswith("n")} == set(
+            impl.tree.graph.nodes
+        )
+        bitmaps = sorted(
+            (n["node-name"], b["name"]) for n in nodes for b in n.get("dirty-bitmaps", [])
+        )
+        record = impl.bitmaps.records["st"].bitmap
+        tops = sorted(impl.tree.top[v] for v in ("S", "T"))
+        assert bitmaps == [(tops[0], record), (tops[1], record)]
+    finally:
+        d.close()
+
+
+def _union_without_the_target(self: Any, name: str, frozen: str) -> str | None:
+    """Seeded bug: a restart copies what the source changed and not what the target did."""
+    record = self.records[name]
+    if record.bitmap is None:
+        return None
+    union = self._name("u")
+    self._add(frozen, union)
+    self._merge(frozen, union, [(self.top(record.source), record.bitmap)])
+    self._drop(record)
+    return union
+
+
+def _record_left_behind(self: Any, volume: str, old: str) -> None:
+    """Seeded bug: a frozen volume's new top gets a fresh bitmap; what the old one recorded
+    is dropped."""
+    for record in self.recording(volume):
+        self._add(self.top(volume), record.bitmap)
+        self._remove(old, record.bitmap)
+
+
+@pytest.mark.parametrize(
+    ("method", "bug", "kind"),
+    [
+        ("restarting", _union_without_the_target, "image"),
+        ("moved", _record_left_behind, "state"),
+    ],
+)
+def test_the_harness_catches_a_qemu_live_driver_that_records_changes_wrongly(
+    method: str, bug: Any, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The incremental path of a real engine is held to the specification like the rest:
+    two plausible bugs in the bitmap bookkeeping, each a nonconformance."""
+    from harness.drivers import qemu_bitmaps
+
+    _open("qemu-live").close()
+    monkeypatch.setattr(qemu_bitmaps.DirtyBitmaps, method, bug)
+    plan = Plan(examples=60, steps=50, seed=3, database=tmp_path / "db", save_to=tmp_path / "cx")
+    v = run_campaign(lambda: open_driver("qemu-live"), plan)
+    assert (v.status, v.kind) == ("nonconformance", kind), (v.status, v.kind, v.problem)

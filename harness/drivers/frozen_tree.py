@@ -39,6 +39,7 @@ class FrozenTree:
 
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     top: dict[str, str] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)  # nodes an engine still needs, tops or not
 
     def backing(self, node: str) -> str | None:
         """The node `node` reads through, if any."""
@@ -81,9 +82,10 @@ class FrozenTree:
     def collect(self, released: Iterable[str], can_fold: bool) -> list[Fold | Delete]:
         """The garbage after tops were released, in the order to remove it: a node no volume
         tops and nothing reads through is deleted (then its backing is looked at); a frozen
-        node with one reader is folded into it, where the engine can fold."""
+        node with one reader is folded into it, where the engine can fold. Tops and kept nodes
+        stay."""
         steps: list[Fold | Delete] = []
-        tops = set(self.top.values())
+        tops = set(self.top.values()) | self.kept
         todo = list(released)
         while todo:
             node = todo.pop()

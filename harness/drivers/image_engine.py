@@ -5,9 +5,11 @@ copy types, no map states and none of the product's refusals. `ImageEngine` keep
 bookkeeping once for every engine driver — volumes, maps and their states, groups, the
 vocabulary's validation and refusals, tokens as bytes — and leaves an engine a handful of
 primitives (`_make`, `_drop`, `_start`, `_write`, `_read`, `_copy`, `_finish`, `_progress`,
-`_wipe`, `_shutdown`). A refused operation reaches no primitive, so it changes nothing (an
-engine may refuse in `_start` or `_drop`, before it changes anything); a primitive that fails
-raises, and the harness reports the engine as crashed.
+`_wipe`, `_shutdown`; an engine that records changes — `records_changes`, qemu-live's dirty
+bitmaps — supports incremental maps with `_recorded`, `_unrecorded`, `_difference`). A
+refused operation reaches no primitive, so it changes nothing (an engine may refuse in
+`_start` or `_drop`, before it changes anything); a primitive that fails raises, and the
+harness reports the engine as crashed.
 
 What these engines cannot do is declared in `hello` (`DECLARED`, plus each engine's own
 `limits`), never silently ignored: a request naming a declared-unsupported flag is refused
@@ -51,6 +53,7 @@ class ImageEngine:
     block: ClassVar[int] = 4 * MAX_TOKEN  # bytes per vocabulary block: the longest token fits
     limits: ClassVar[dict[str, str]] = {}  # an engine's own declared limits, with reasons
     max_blocks: ClassVar[int] = MAX_BLOCKS  # the largest volume, declared in hello
+    records_changes: ClassVar[bool] = False  # the engine records changes: incremental maps
 
     def __init__(self) -> None:
         self.grain_size = 2
@@ -67,8 +70,9 @@ class ImageEngine:
         """Delete a volume (no map uses it) and release what only it used."""
         raise NotImplementedError
 
-    def _start(self, pairs: list[tuple[str, str]]) -> None:
-        """Each target takes its source's image, all at one instant."""
+    def _start(self, pairs: list[tuple[str, str]]) -> set[str]:
+        """Each target takes its source's image, all at one instant; the targets whose copy is
+        complete at once (an incremental map with nothing changed)."""
         raise NotImplementedError
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
@@ -91,6 +95,17 @@ class ImageEngine:
         """How far a copying map's background copy is, in percent, where the engine says."""
         return 0
 
+    def _recorded(self, name: str, m: Mapping) -> None:
+        """An incremental map was created: the engine keeps a record of change for it."""
+
+    def _unrecorded(self, name: str) -> None:
+        """An incremental map was deleted: so is its record."""
+
+    def _difference(self, name: str, m: Mapping) -> int:
+        """Percentage of an incremental map's grains changed since its last start, from the
+        engine's record."""
+        raise NotImplementedError
+
     def _wipe(self) -> None:
         """Delete every volume (an empty system)."""
         for volume in list(self.size):
@@ -102,7 +117,10 @@ class ImageEngine:
     # -- the vocabulary ----------------------------------------------------------------------
     def declared(self) -> dict[str, str]:
         """Everything this engine does not support, with its reason."""
-        return {**DECLARED, **self.limits}
+        declared = {**DECLARED, **self.limits}
+        if self.records_changes:
+            del declared["create_map.incremental"]
+        return declared
 
     def handle(self, request: Any) -> dict[str, Any]:
         """One operation; a refusal changes nothing."""
@@ -191,9 +209,9 @@ class ImageEngine:
     def _begin(self, members: list[Mapping]) -> None:
         """Every member's target takes its source's image at one instant."""
         restoring = {id(m): self._read_by_others(m.target) for m in members}
-        self._start([(m.source, m.target) for m in members])
+        done = self._start([(m.source, m.target) for m in members])
         for m in members:
-            m.active, m.complete, m.restoring = True, False, restoring[id(m)]
+            m.active, m.complete, m.restoring = True, m.target in done, restoring[id(m)]
             m.progress = 0
 
     # -- operations --------------------------------------------------------------------------
@@ -258,14 +276,21 @@ class ImageEngine:
             self._group(group)
             if any(m.copying for m in self.maps.values() if m.group == group):
                 raise Refused("bad_state", f"group {group!r} is active")
-        self.maps[name] = Mapping(
-            source, target, kind, copy_rate, clean_rate, group, f.get("autodelete", False)
-        )
+        flags = f.get("autodelete", False), f.get("incremental", False)
+        m = Mapping(source, target, kind, copy_rate, clean_rate, group, *flags)
+        if m.incremental:
+            self._recorded(name, m)
+        self.maps[name] = m
 
     def _op_delete_map(self, f: dict[str, Any]) -> None:
         if self._map(f["map"]).copying:
             raise Refused("bad_state", f"map {f['map']!r} is copying: it cannot be deleted")
-        del self.maps[f["map"]]
+        self._forget(f["map"])
+
+    def _forget(self, name: str) -> None:
+        """A map is deleted (by request, or by itself once complete)."""
+        if self.maps.pop(name).incremental:
+            self._unrecorded(name)
 
     def _op_start(self, f: dict[str, Any]) -> dict[str, Any]:
         m = self._map(f["map"])
@@ -273,7 +298,8 @@ class ImageEngine:
             raise Refused("group_member", f"map {f['map']!r} is in group {m.group!r}")
         self._startable(m, f["map"], f.get("restore", False))
         self._begin([m])
-        return {"state": "copying", "restoring": m.restoring}
+        restoring = m.restoring
+        return {"state": self._settled(f["map"], m), "restoring": restoring}
 
     def _op_write(self, f: dict[str, Any]) -> None:
         volume, block, data = f["volume"], f["block"], f["data"]
@@ -301,18 +327,16 @@ class ImageEngine:
         return {"copied": copied, "state": state, "progress": self._percent(m)}
 
     def _settled(self, name: str, m: Mapping) -> str:
-        """A completed map is idle_or_copied (restoring no more), or gone if it deletes
-        itself."""
+        """A completed map is idle_or_copied (restoring no more), or gone (autodelete)."""
         if m.complete:
             m.restoring = False
         if m.complete and m.autodelete:
-            del self.maps[name]
+            self._forget(name)
         return "copying" if m.copying else "idle_or_copied"
 
     def _percent(self, m: Mapping) -> int:
-        """Progress as the product reports it: monotonic while a copy runs. An engine's own
-        figure can restart (qemu-live: a stream job finished and restarted when the chain
-        changes under it starts again at offset 0, though it skips what it copied)."""
+        """Progress as the product reports it: monotonic while a copy runs (an engine's own
+        figure can restart: a qemu-live stream job restarted when its chain changes)."""
         if not m.active:
             return 0
         m.progress = 100 if m.complete else max(m.progress, self._progress(m.target))
@@ -330,11 +354,11 @@ class ImageEngine:
             "target": m.target,
             "copy_rate": m.copy_rate,
             "clean_rate": m.clean_rate,
-            "incremental": False,
+            "incremental": m.incremental,
             "autodelete": m.autodelete,
             "group": m.group,
             "restoring": m.restoring,
-            "difference": 0,
+            "difference": self._difference(f["map"], m) if m.incremental else 0,
             "dependent_mappings": 0,
         }
 
@@ -372,3 +396,5 @@ class ImageEngine:
         if any(m.source in targets for _, m in members):
             raise Refused("bad_request", "a member copies another member's target")
         self._begin([m for _, m in members])
+        for n, m in members:
+            self._settled(n, m)

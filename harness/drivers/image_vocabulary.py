@@ -26,8 +26,8 @@ OPS = (
 )
 # what no engine driver here does, and why (each engine adds its own `limits`)
 DECLARED = {
-    "create_map.incremental": "no engine here records differences between a source and a "
-    "target: a restart copies everything anew",
+    "create_map.incremental": "this engine records no differences between a source and a "
+    "target (qemu-live does, with QEMU's dirty bitmaps): a restart copies everything anew",
     "dependency_states": "redirect-on-write keeps every old grain in a frozen node, so no "
     "target ever depends on another: a clone's map completes when its own background copy "
     "does, and a snapshot's never does",
@@ -53,6 +53,7 @@ class Mapping:
     clean_rate: int
     group: str | None = None
     autodelete: bool = False
+    incremental: bool = False
     active: bool = False
     complete: bool = False
     restoring: bool = False

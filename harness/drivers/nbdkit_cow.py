@@ -95,7 +95,7 @@ class NbdkitCow(ImageEngine):
         self.conns.pop(volume).close()
         self._release([self.tree.forget(volume)])
 
-    def _start(self, pairs: list[tuple[str, str]]) -> None:
+    def _start(self, pairs: list[tuple[str, str]]) -> set[str]:
         """Freeze each source's top process; source and targets get cow processes over it."""
         released = []
         for source in self.tree.frozen_sources(pairs):
@@ -108,6 +108,7 @@ class NbdkitCow(ImageEngine):
                 released.append(self.tree.retop(target, self._overlay(frozen)))
                 self._connect(target)
         self._release([r for r in released if r is not None])
+        return set()
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
         self.conns[volume].write(offset, raw)

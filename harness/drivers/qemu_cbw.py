@@ -84,7 +84,7 @@ class QemuCbw(ImageEngine):
         self._let_go(volume)
         del self.top[volume], self.entry[volume], self.nbytes[volume]
 
-    def _start(self, pairs: list[tuple[str, str]]) -> None:
+    def _start(self, pairs: list[tuple[str, str]]) -> set[str]:
         """For each map: a copy-before-write filter on the source's entry into a new temporary
         image, QEMU's snapshot-access node on the filter, and the target's new overlay on it.
         (One after another: the driver serialises all I/O, so no write falls between them.)"""
@@ -101,6 +101,7 @@ class QemuCbw(ImageEngine):
             self._let_go(target)
             self.top[target] = self.entry[target] = overlay
             self._export(target)
+        return set()
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
         self.qsd.connection(volume).write(offset, raw)

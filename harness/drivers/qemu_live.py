@@ -25,10 +25,12 @@ start, and every job does before any node is deleted or folded.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from .frozen_tree import Delete, FrozenTree
-from .image_engine import ImageEngine
+from .image_engine import ImageEngine, Mapping
+from .qemu_bitmaps import DirtyBitmaps
 from .qsd import CLUSTER, StorageDaemon
 
 # a stream job copies a chunk, then sleeps chunk/speed: at a cluster per second per grain asked
@@ -37,11 +39,34 @@ from .qsd import CLUSTER, StorageDaemon
 BYTES_PER_S = CLUSTER
 
 
+@dataclass
+class Refresh:
+    """An incremental restart's copy: the target's old top (its image at the restart) takes
+    the grains its map recorded as changed from the source's frozen node, then becomes what
+    the target's new top reads through instead of the source."""
+
+    old: str  # the target's top before the restart
+    node: str  # the target's new top, which reads through `frozen` meanwhile
+    frozen: str  # the source's frozen node
+    union: str  # the bitmap on `frozen` of the grains to copy
+    job: str | None = None  # the running backup job
+
+    @property
+    def nodes(self) -> set[str]:
+        """The nodes the refresh needs as they are until it is done (kept from garbage
+        collection: neither deleted nor folded)."""
+        return {self.old, self.node, self.frozen}
+
+
 class QemuLive(ImageEngine):
     """The vocabulary on a live qemu-storage-daemon."""
 
     name = "qemu-live"
-    version = "qemu-storage-daemon 7.x: blockdev-snapshot, block-stream, NBD exports"
+    version = (
+        "qemu-storage-daemon 7.x: blockdev-snapshot, block-stream, dirty bitmaps, "
+        "blockdev-backup, NBD exports"
+    )
+    records_changes = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,6 +76,9 @@ class QemuLive(ImageEngine):
         self.jobs: dict[str, str] = {}  # running stream job -> the node it streams into
         self.streams: dict[str, str] = {}  # running stream job -> the clone target it copies
         self.copied: set[str] = set()  # targets whose stream ended since they were started
+        self.bitmaps = DirtyBitmaps(self.qsd, lambda volume: self.tree.top[volume], self.block)
+        self.refresh: dict[str, Refresh] = {}  # target -> its incremental copy, until done
+        self.refreshing: dict[str, str] = {}  # running backup job -> the target it refreshes
 
     # -- plumbing ----------------------------------------------------------------------------
     def _export(self, volume: str) -> None:
@@ -81,9 +109,11 @@ class QemuLive(ImageEngine):
         del self.nbytes[volume]
         self._collect([self.tree.forget(volume)])
 
-    def _start(self, pairs: list[tuple[str, str]]) -> None:
+    def _start(self, pairs: list[tuple[str, str]]) -> set[str]:
         """Freeze every source at one instant (one transaction), then hang the targets on the
-        frozen nodes and move their exports there."""
+        frozen nodes and move their exports there. An incremental map whose record is empty
+        leaves its target as it is: it holds its source's image already. The targets whose
+        copy is complete at once."""
         sources = self.tree.frozen_sources(pairs)
         frozen = {s: self.tree.top[s] for s in sources}
         # QEMU refuses to snapshot, or hang a new reader on, a node a job holds: finish those
@@ -99,14 +129,32 @@ class QemuLive(ImageEngine):
         for s in sources:
             self.tree.add(overlays[s], frozen[s])
             self.tree.retop(s, overlays[s])
-        released = []
+            self.bitmaps.moved(s, frozen[s])
+        released, done = [], set()
         for source, target in pairs:
+            self.bitmaps.replacing(target)
+            name = self.bitmaps.onto(target)
+            union = None if name is None else self.bitmaps.restarting(name, frozen[source])
+            if name is not None and union is not None and self.bitmaps.empty(frozen[source], union):
+                self.bitmaps.release(frozen[source], union)
+                self.bitmaps.begin(name)
+                done.add(target)
+                continue
             node = self.qsd.new_node(self.nbytes[target], backing=frozen[source])
             self.tree.add(node, frozen[source])
-            released.append(self.tree.retop(target, node))
+            old = self.tree.retop(target, node)
             self._export(target)
+            if union is not None and old is not None:
+                refresh = Refresh(old, node, frozen[source], union)
+                self.tree.kept |= refresh.nodes
+                self.refresh[target] = refresh
+            else:
+                released.append(old)
+            if name is not None:
+                self.bitmaps.begin(name)
         self._collect([r for r in released if r is not None])  # may end a job on an old top
         self.copied.difference_update(t for _, t in pairs)  # their new images are not copied
+        return done
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
         self.qsd.connection(volume).write(offset, raw)
@@ -117,7 +165,15 @@ class QemuLive(ImageEngine):
     def _copy(self, target: str, grains: int) -> bool:
         """The first `copy` starts the target's stream job and returns while it runs (or waits
         pending); the next one finalizes it. (So a map's state never depends on how fast QEMU
-        was, and host I/O between the two `copy` steps always meets a live job.)"""
+        was, and host I/O between the two `copy` steps always meets a live job.) An
+        incremental restart's copy runs the same way, as a backup job of the changed grains."""
+        refresh = self.refresh.get(target)
+        if refresh is not None and refresh.job is None:
+            self._backup(target, refresh, grains * BYTES_PER_S)
+            return False
+        if refresh is not None:
+            self._finish(target)
+            return True
         top = self.tree.top[target]
         started = target in self.streams.values() or target in self.copied
         if self.tree.backing(top) is not None and not started:
@@ -137,17 +193,41 @@ class QemuLive(ImageEngine):
         )
         self.jobs[job], self.streams[job] = top, target
 
+    def _backup(self, target: str, refresh: Refresh, speed: int) -> None:
+        """Copy the recorded grains from the source's frozen node into the target's old top
+        (QEMU's `blockdev-backup`, `sync: bitmap`); the job waits pending when done. Jobs
+        on either chain finish first (QEMU: "Node is busy")."""
+        self._drain(set(self.tree.below(refresh.frozen)) | set(self.tree.below(refresh.old)))
+        refresh.job = self.qsd.start_job(
+            "blockdev-backup",
+            device=refresh.frozen,
+            target=refresh.old,
+            sync="bitmap",
+            bitmap=refresh.union,
+            speed=speed,
+            **{"bitmap-mode": "never", "auto-finalize": False},
+        )
+        self.refreshing[refresh.job] = target
+
     def _finish(self, target: str) -> None:
         """Run the target's background copy to the end, at full speed."""
+        refresh = self.refresh.get(target)
+        if refresh is not None:
+            if refresh.job is None:
+                self._backup(target, refresh, 0)
+            self._drain({refresh.old})
+            return
         top = self.tree.top[target]
         if self.tree.backing(top) is not None and top not in self.jobs.values():
             self._stream(target, 0)
         self._drain({top})  # this target's job; others on the chain run on
 
     def _progress(self, target: str) -> int:
-        """Offset over length of the target's running stream job (`query-block-jobs`)."""
+        """Offset over length of the target's running stream or backup job
+        (`query-block-jobs`)."""
         for job in self.qsd.cmd("query-block-jobs"):
-            if self.streams.get(job["device"]) == target and job["len"]:
+            mine = {self.streams.get(job["device"]), self.refreshing.get(job["device"])}
+            if target in mine and job["len"]:
                 return min(99, 100 * job["offset"] // job["len"])
         return 0
 
@@ -157,12 +237,44 @@ class QemuLive(ImageEngine):
         (default: every job), before the graph changes under it. A stream job holds its node
         and every node that node reads through."""
         while todo := [
-            j for j, n in self.jobs.items() if nodes is None or nodes & set(self.tree.below(n))
+            j for j in [*self.jobs, *self.refreshing] if nodes is None or nodes & self._holds(j)
         ]:
             job = todo[0]
             with contextlib.suppress(RuntimeError):  # pending already: no speed to set
                 self.qsd.cmd("block-job-set-speed", device=job, speed=0)
-            self._ended(job, self.qsd.wait_job(job, pending=True))
+            data = self.qsd.wait_job(job, pending=True)
+            if job in self.refreshing:
+                self._refreshed(job, data)
+            else:
+                self._ended(job, data)
+
+    def _holds(self, job: str) -> set[str]:
+        """The nodes a job holds: a stream, its node and all it reads through; a backup, both
+        chains it copies between and the target's top that reads through one of them."""
+        if job in self.jobs:
+            return set(self.tree.below(self.jobs[job]))
+        refresh = self.refresh[self.refreshing[job]]
+        return {refresh.node, *self.tree.below(refresh.frozen)} | set(self.tree.below(refresh.old))
+
+    def _refreshed(self, job: str, data: dict[str, Any]) -> None:
+        """An incremental copy ended: the target's old top now holds the source's image at the
+        restart, so the node that read it through the source's frozen node reads it through
+        the old top instead (`blockdev-reopen`; the same data, so whatever reads through that
+        node — it may be frozen by now — sees no change) and the target depends on the
+        source no more."""
+        target = self.refreshing.pop(job)
+        refresh = self.refresh.pop(target)
+        self.copied.add(target)
+        if "error" in data:
+            raise RuntimeError(f"blockdev-backup into {refresh.old} failed: {data['error']}")
+        self._drain({refresh.node})  # QEMU reopens no node a job holds
+        frozen = refresh.node not in self.tree.top.values()
+        self.qsd.rebase(refresh.node, refresh.old, read_only=frozen)
+        self.tree.graph.remove_edge(refresh.frozen, refresh.node)
+        self.tree.graph.add_edge(refresh.old, refresh.node)
+        self.tree.kept -= refresh.nodes
+        self.bitmaps.release(refresh.frozen, refresh.union)
+        self._collect([refresh.frozen, refresh.node])
 
     def _ended(self, job: str, data: dict[str, Any]) -> None:
         """A stream job ended: its node reads through nothing now (what it read through may
@@ -185,6 +297,19 @@ class QemuLive(ImageEngine):
         self.tree = FrozenTree()
         self.nbytes.clear()
         self.copied.clear()
+        self.bitmaps.clear()
+        self.refresh.clear()
+        self.refreshing.clear()
+
+    # -- incremental maps ---------------------------------------------------------------------
+    def _recorded(self, name: str, m: Mapping) -> None:
+        self.bitmaps.create(name, m.source, m.target)
+
+    def _unrecorded(self, name: str) -> None:
+        self.bitmaps.forget(name)
+
+    def _difference(self, name: str, m: Mapping) -> int:
+        return self.bitmaps.difference(name, self.nbytes[m.source], self.grain_size * self.block)
 
     def _shutdown(self) -> None:
         self.qsd.close()

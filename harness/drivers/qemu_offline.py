@@ -151,7 +151,7 @@ class QemuOffline(ImageEngine):
         self.io.use(None)
         self._collect([self.tree.forget(volume)])
 
-    def _start(self, pairs: list[tuple[str, str]]) -> None:
+    def _start(self, pairs: list[tuple[str, str]]) -> set[str]:
         """Freeze each source's top file; source and targets get new overlays on it."""
         released = []
         for source in self.tree.frozen_sources(pairs):
@@ -160,6 +160,7 @@ class QemuOffline(ImageEngine):
             for target in (t for s, t in pairs if s == source):
                 released.append(self.tree.retop(target, self._overlay(frozen)))
         self._collect([r for r in released if r is not None])
+        return set()
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
         payload = self.dir / "payload.bin"

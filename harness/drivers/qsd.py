@@ -217,6 +217,23 @@ class StorageDaemon:
         )
         return node
 
+    def rebase(self, node: str, backing: str, read_only: bool) -> None:
+        """The node reads through `backing` from now on, live (`blockdev-reopen`: every
+        option of the node is given again, with the new backing; a frozen node stays
+        read-only)."""
+        self.cmd(
+            "blockdev-reopen",
+            options=[
+                {
+                    "driver": "qcow2",
+                    "node-name": node,
+                    "file": {"driver": "file", "filename": str(self.dir / f"{node}.qcow2")},
+                    "backing": backing,
+                    "read-only": read_only,
+                }
+            ],
+        )
+
     def delete_node(self, node: str) -> None:
         """Remove a node nothing uses any more, and its file."""
         self.cmd("blockdev-del", **{"node-name": node})

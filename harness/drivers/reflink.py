@@ -107,10 +107,11 @@ class Reflink(ImageEngine):
         os.close(self.direct.pop(volume))
         self._path(volume).unlink()
 
-    def _start(self, pairs: list[tuple[str, str]]) -> None:
+    def _start(self, pairs: list[tuple[str, str]]) -> set[str]:
         """Each target shares its source's extents (FICLONE replaces its whole content)."""
         for source, target in pairs:
             fcntl.ioctl(self.fds[target], FICLONE, self.fds[source])
+        return set()
 
     def _write(self, volume: str, offset: int, raw: bytes) -> None:
         if os.pwrite(self.fds[volume], raw, offset) != len(raw):
