@@ -137,10 +137,6 @@ class Shape:
                             todo.append(reader)
         return reach
 
-    def has_readers(self, volume: str) -> bool:
-        """Some target reads through a position of the volume."""
-        return any(self.readers(n) for n in self.nodes_of(volume))
-
     # -- changes -------------------------------------------------------------------
     def with_map(self, target: str, info: MapInfo) -> Shape:
         """The shape with a map (re)defined."""

@@ -235,6 +235,14 @@ class RestoreNeverNeeded(Spec):
         return False
 
 
+class RestoreAlwaysNeeded(Spec):
+    """Wrong restore rule: every start needs the restore flag, even onto a volume nothing
+    copies from."""
+
+    def needs_restore(self, shape: Shape, target: str) -> bool:
+        return True
+
+
 class CleaningNeverDone(Spec):
     """Wrong clean rule: the next target needs the leaving target's grain even once it holds
     its own (cleaning copies nothing more, but the stop never ends)."""
@@ -367,6 +375,7 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
     Control("restore-never-needed", RestoreNeverNeeded, ("restore-detected",)),
+    Control("restore-always-needed", RestoreAlwaysNeeded, ("restore-detected",)),
     Control("stop-not-recorded", StopNotRecorded, ("shape-well-formed", "cleaning-keeps-images")),
     Control("stopping-never-cleared", StoppingNeverCleared, ("shape-well-formed",)),
     Control("cleaning-never-done", CleaningNeverDone, ("progress",)),

@@ -87,15 +87,18 @@ def freezes_a_head(spec: Spec, sit: Situation, step: Step, shape: Shape) -> bool
 
 
 def restore_detected(spec: Spec, sit: Situation, step: Step, shape: Shape) -> str | None:
-    """A start needs the restore flag exactly when it freezes a head of its target."""
-    freezes = freezes_a_head(spec, sit, step, shape)
-    flagged = spec.needs_restore(with_map(sit.shape, step), step.target)
-    if flagged == freezes:
-        return None
-    return (
-        f"{step.label()}: needs restore says {flagged}, but the start "
-        f"{'freezes' if freezes else 'freezes no'} head of {step.target}"
-    )
+    """A start that freezes a head of its target needs the restore flag (nothing overwrites
+    what other targets read without it); and the flag is asked only of a start onto the
+    source of an active map — the product's definition of a restore (product.md §4), which
+    also covers a source whose targets no longer read it (a mixed cascade its clone left)."""
+    before = with_map(sit.shape, step)
+    flagged = spec.needs_restore(before, step.target)
+    if freezes_a_head(spec, sit, step, shape) and not flagged:
+        return f"{step.label()} freezes a head of {step.target} without needing restore"
+    sources = {before.map_of(t).source for t in before.active()}
+    if flagged and step.target not in sources:
+        return f"{step.label()} needs restore, but no active map copies from {step.target}"
+    return None
 
 
 # -- shape-well-formed --------------------------------------------------------------------

@@ -131,12 +131,17 @@ class Lifecycle(Background):
         if m.group is not None:
             raise OpError("group_member", f"map {m.name!r} is in group {m.group!r}: use the group")
 
+    def is_restore(self, m: Map) -> bool:
+        """Restore rule: a start onto a volume that is the source of another active map (in a
+        cascade: copying, stopping or suspended) is a restore (product.md §4)."""
+        return any(x.state in IN_CASCADE for x in self.maps_from(m.target) if x is not m)
+
     def _check_startable(self, m: Map, restore: bool) -> None:
         """The checks prepare and start share: state, source online, restore rules."""
         if m.state not in STARTABLE:
             raise OpError("bad_state", f"map {m.name!r} is {m.state}")
         self.require_online(m.source)
-        if self.topology.has_readers(m.target):
+        if self.is_restore(m):
             if not restore:
                 raise OpError(
                     "restore_required",
@@ -176,7 +181,7 @@ class Lifecycle(Background):
                 self.set_state(m, PREPARING, "prepare")
                 self.set_state(m, PREPARED, "flushed")
         for m in self.insertion_order(members):
-            m.restoring = self.topology.has_readers(m.target)
+            m.restoring = self.is_restore(m)
             self.image_replaced(m.target)
             m.reset_bits()
             self.topology.insert_target(m.source, m.target, m.name, self.cascade_type_for(m))

@@ -122,10 +122,6 @@ class Topology:
             if nxt is not None:
                 yield nxt
 
-    def has_readers(self, volume: str) -> bool:
-        """Some target reads through a position of this volume."""
-        return any(next(self.readers(n), None) is not None for n in self.nodes_of(volume))
-
     # -- read redirection -------------------------------------------------
     def holder(self, node: int, grain: int, is_split: SplitTest) -> str:
         """The volume whose physical grain this node presents (nearest upstream holder)."""

@@ -250,7 +250,11 @@ def test_split_cuts_the_cascade_at_a_complete_target() -> None:
     assert chain(e) == [["K", "T1"]]  # the cut: K heads what hung below it
     ok(e, "write", volume="S", block=0, data=["x", "y"])
     assert read(e, "T1") == ["a0", "a1", "a2", "a3"]
-    ok(e, "start", map="back")  # S heads nothing now: no restore needed
+    # S heads nothing now, but t1 still copies from S: by the product's definition a start
+    # onto S is still a restore (product.md §4), though no target reads S any more
+    refused(e, "restore_required", "start", map="back")
+    assert ok(e, "start", map="back", restore=True)["restoring"] is True
+    assert read(e, "T1") == ["a0", "a1", "a2", "a3"]
 
 
 # -- stopping and cleaning --------------------------------------------------------------

@@ -38,8 +38,9 @@ class LifecycleRules(CleaningRules):
         return sorted(targets, key=lambda t: (shape.map_of(t).copy_rate, shape.map_of(t).order))
 
     def needs_restore(self, shape: Shape, target: str) -> bool:
-        """Restore rule: starting a map onto a volume that active targets read needs restore."""
-        return shape.has_readers(target)
+        """Restore rule: starting a map onto a volume that is the source of another active map
+        (one whose target holds a cascade position) needs restore."""
+        return any(shape.map_of(t).source == target for t in shape.active())
 
     # -- start --------------------------------------------------------------------------
     def start(self, st: State, targets: list[str]) -> State:
