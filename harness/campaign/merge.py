@@ -32,6 +32,7 @@ def merge(verdicts: list[Verdict], claimed: int, seeds: list[int | None]) -> Ver
     out.rounds = sum(v.rounds for v in verdicts)
     out.gap_rounds = sum(v.gap_rounds for v in verdicts)
     out.gap_sequences = sum(v.gap_sequences for v in verdicts)
+    out.long_sequences = sum(v.long_sequences for v in verdicts)
     out.deepest = max(v.deepest for v in verdicts)
     out.reached = sorted(set().union(*(v.reached for v in verdicts)))
     out.goal_hits = dict(sorted(sum((Counter(v.goal_hits) for v in verdicts), Counter()).items()))

@@ -1,6 +1,12 @@
 """Hypothesis's part of a campaign: one run of `examples` sequences, rounds of them until the
-time is up for a soak run, then rounds that each focus on one corner of the input domain the
-earlier runs never drew.
+time is up for a soak run, then a long round, then rounds that each focus on one corner of the
+input domain the earlier runs never drew.
+
+The long round is a few sequences `LONG_FACTOR` times as long as the others (one per
+`LONG_EVERY` sequences asked for). Faults that need state to pile up — every n-th write, a
+counter or a table that overflows, a leak — hide from 50-step sequences: the reference
+engine's `SpontaneousIoError` (an I/O error at every 10th write) was found by the 9th
+sequence of a 200-sequence campaign or by none of 206, depending on how the choices fell.
 
 Hypothesis chooses what to generate to find bugs, not to cover a range: in a 200-sequence
 run, half the sequences can share one focus (its targeting phase climbs on one example), and
@@ -15,6 +21,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -32,6 +39,8 @@ from .verdict import Verdict
 
 SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
 GAP_TRIES = 5  # sequences a gap round may take to draw its corner of the domain
+LONG_FACTOR = 10  # the long round's sequences have this many times the steps
+LONG_EVERY = 25  # one long sequence per this many sequences asked for (at least one)
 
 
 def run_hypothesis(
@@ -48,6 +57,7 @@ def run_hypothesis(
         with hypothesis_reporting.with_reporter(_reporter(verdict)):
             _main_rounds(record, plan, verdict, database)
             if plan.fill_gaps:
+                _long_round(record, plan, verdict, database)
                 before = record.sequences
                 try:
                     _gap_rounds(record, plan, verdict, database)
@@ -64,6 +74,18 @@ def run_hypothesis(
         raise record.found from None
     finally:
         hypothesis_engine.MAX_SHRINKING_SECONDS = limit
+
+
+def _long_round(
+    record: Record, plan: Plan, verdict: Verdict, database: ExampleDatabase | None
+) -> None:
+    """A few sequences `LONG_FACTOR` times as long (see the module's docstring)."""
+    before = record.sequences
+    long = replace(plan, steps=plan.steps * LONG_FACTOR)
+    try:
+        _run(record, long, _config(long, database, max(1, plan.examples // LONG_EVERY)), 500)
+    finally:
+        verdict.long_sequences = record.sequences - before
 
 
 def _config(plan: Plan, database: ExampleDatabase | None, examples: int) -> settings:

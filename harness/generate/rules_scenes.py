@@ -164,8 +164,9 @@ class SceneRules(MapRules):
     )
     @rule(data=st.data(), how=st.sampled_from(["settle", "stop", "copy"]))
     def incremental_refresh(self, data: st.DataObject, how: str) -> None:
-        """An incremental clone started, copied (completely, partly) or stopped, then both
-        its source and its target written, then started again: only what changed is copied."""
+        """An incremental clone started, copied (completely, partly) or stopped, then its
+        source, its target or both written, then started again: only what changed is copied
+        (a change on the target alone must be copied over too)."""
         if not self.record.hello.supports("create_map.incremental"):
             return
         source = self.pick(data, self.volumes, "volume", "source")
@@ -181,8 +182,10 @@ class SceneRules(MapRules):
         record = self.s.oracle.maps.get(name)
         if record is None:
             return
-        self._write_some(data, record.source)
-        if data.draw(st.booleans(), label="write the target too?"):
+        written = data.draw(st.sampled_from(["source", "target", "both"]), label="write")
+        if written != "target":
+            self._write_some(data, record.source)
+        if written != "source":
             self._write_some(data, record.target)
         if how == "copy" and self.can(None, "stop"):
             self.send({"op": "stop", "map": name})
