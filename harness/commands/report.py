@@ -28,7 +28,8 @@ def print_verdict(console: Console, v: Verdict, driver: str) -> None:
     asked = f"for {v.duration:.0f}s" if v.duration else f"{v.budget} asked"
     gaps = f", {v.gap_sequences} in {v.gap_rounds} gap rounds" if v.gap_rounds else ""
     rounds = f", {v.rounds} Hypothesis runs" if v.rounds > 1 else ""
-    table.add_row("sequences", f"{v.sequences} ({asked}{gaps}{rounds})")
+    long = f", {v.long_sequences} long" if v.long_sequences else ""
+    table.add_row("sequences", f"{v.sequences} ({asked}{long}{gaps}{rounds})")
     if len(v.workers) > 1:
         table.add_row("workers", ", ".join(f"{w['sequences']} ({w['status']})" for w in v.workers))
     table.add_row("steps", f"{v.steps} in {v.seconds:.1f}s")

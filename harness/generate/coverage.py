@@ -51,7 +51,7 @@ def _copied(kind: str) -> Test:
 
 
 def _exercised(name: str) -> Test:
-    return lambda c, e, s: name in c.exercised
+    return lambda c, e, s: name in c.now
 
 
 GOALS: tuple[Goal, ...] = (
@@ -93,7 +93,7 @@ GOALS: tuple[Goal, ...] = (
     Goal(
         "an incremental restart",
         ("start", "restart", "create_map.incremental"),
-        lambda c, e, s: "incremental restart" in c.exercised,
+        lambda c, e, s: "incremental restart" in c.now,
     ),
     Goal(
         "a cascade of cascades",
@@ -134,12 +134,15 @@ class Coverage:
     incremental: set[str] = field(default_factory=set)
     started: set[str] = field(default_factory=set)
     sequence: set[str] = field(default_factory=set)  # goals the current sequence reached
+    current: set[str] = field(default_factory=set)  # what the operation being sent exercises
+    now: set[str] = field(default_factory=set)  # what the step being counted exercised
 
     def step(self, entry: Entry, state_before: str | None, spec_answer: dict[str, Any]) -> None:
         """Count one operation the specification answered."""
         op = entry.request.get("op", "?")
         outcome = "accepted" if spec_answer.get("ok") else str(spec_answer.get("error"))
         self.by_rule[(str(op), state_before or "-", outcome)] += 1
+        self.now = set(self.current) if spec_answer.get("ok") else set()
         if spec_answer.get("ok"):
             self._follow(entry.request, spec_answer)
         for goal in GOALS:
@@ -162,6 +165,7 @@ class Coverage:
             if ev["cause"] == "start":
                 if ev["map"] in self.started and ev["map"] in self.incremental:
                     self.exercised.add("incremental restart")
+                    self.now.add("incremental restart")
                 self.started.add(ev["map"])
 
     def depth(self, spec: Any) -> None:
