@@ -107,7 +107,12 @@ def restore_detected(spec: Spec, sit: Situation, step: Step, shape: Shape) -> st
 def well_formed(shape: Shape) -> str | None:
     """What is wrong with a shape's structure, if anything (None: nothing)."""
     seen: set[str] = set()
-    for c in shape.chains:
+    live: set[tuple[str, str]] = set()  # (head, kind) of every cascade not frozen
+    for ci, c in enumerate(shape.chains):
+        if not shape.is_frozen((ci, 0)):
+            if (c.head, c.kind) in live:  # a new target joins the existing cascade (S3)
+                return f"{c.head} heads two live {c.kind} cascades"
+            live.add((c.head, c.kind))
         if not c.targets:
             return f"a cascade headed by {c.head} has no target"
         if c.kind not in ("clone", "snapshot", "mixed") or c.head_mode not in ("physical", "image"):
