@@ -235,6 +235,23 @@ class RestoreNeverNeeded(Spec):
         return False
 
 
+class ReplacedImageNotRecorded(Spec):
+    """Wrong difference rule: a volume's image replaced wholesale (a start onto it, a lost
+    image) leaves the records of incremental maps copying from it as they were."""
+
+    def image_replaced(self, st: State, volume: str) -> State:
+        return st
+
+
+class RecordKeptAtStart(Spec):
+    """Wrong difference rule: a start keeps the map's old record instead of clearing it."""
+
+    def insert(self, st: State, target: str) -> State:
+        old = st.diff.get(target)
+        st = super().insert(st, target)
+        return st if old is None else st.evolve(diff={**st.diff, target: old})
+
+
 class RestoreAlwaysNeeded(Spec):
     """Wrong restore rule: every start needs the restore flag, even onto a volume nothing
     copies from."""
@@ -376,6 +393,8 @@ CONTROLS: tuple[Control, ...] = (
     Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
     Control("restore-never-needed", RestoreNeverNeeded, ("restore-detected",)),
     Control("restore-always-needed", RestoreAlwaysNeeded, ("restore-detected",)),
+    Control("replaced-image-not-recorded", ReplacedImageNotRecorded, ("incremental-records",)),
+    Control("record-kept-at-start", RecordKeptAtStart, ("incremental-records",)),
     Control("stop-not-recorded", StopNotRecorded, ("shape-well-formed", "cleaning-keeps-images")),
     Control("stopping-never-cleared", StoppingNeverCleared, ("shape-well-formed",)),
     Control("cleaning-never-done", CleaningNeverDone, ("progress",)),

@@ -19,13 +19,13 @@ from typing import Any
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, Patch, all_of, and_, eq, implies, not_, select
+from model.logic import Data, Grain, Patch, all_of, and_, eq, implies, not_, or_, select
 from model.rules import Spec
 from model.rules.reads import HEAD_KIND, KIND_CODES
 from model.state import State, initial_state, symbolic_state
 
 from .shapes import Situation
-from .steps import Step, apply, enabled, precondition, with_map
+from .steps import Step, apply, enabled, precondition, replaced_images, with_map
 
 TIMEOUT_MS = 20_000
 
@@ -344,6 +344,34 @@ def whole_write_no_fill(
     )
 
 
+def incremental_records(
+    spec: Spec, sit: Situation, step: Step, pre: State, post: State, g: Any, x: Any
+) -> Query | None:
+    """An incremental map's record of change is exact, grain by grain: its own start clears
+    it; a step that replaces its source's image (by the point-in-time rules, not the cascade
+    rules) marks every grain; a host write to its source or target marks the written grain;
+    nothing else changes it. Too little recorded copies too little at the next restart; too
+    much misreports `difference` and copies what did not change."""
+    if not post.diff:
+        return None
+    replaced = replaced_images(pre, step)
+    goals = []
+    for t, after in post.diff.items():
+        source = post.shape.map_of(t).source
+        if step.kind == "start" and t == step.target:
+            want: Any = False
+        elif source in replaced:
+            want = True
+        elif step.kind == "write" and step.target in (source, t):
+            want = or_(select(pre.diff[t], g), eq(g, x))
+        else:
+            want = select(pre.diff[t], g)
+        goals.append(eq(select(after, g), want))
+    return Query(
+        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])), all_of(goals)
+    )
+
+
 WRITE = frozenset({"write"})
 STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
     StepObligation(
@@ -427,6 +455,16 @@ STEP_OBLIGATIONS: tuple[StepObligation, ...] = (
         bounded_work,
         "a host write copies at most once per position it reaches "
         "(positions(V) + 1 without restores)",
+    ),
+    StepObligation(
+        "incremental-records",
+        frozenset(
+            {"write", "copy", "clean", "leave", "start", "stop", "force", "split", "prepare"}
+            | {"revive"}
+        ),
+        incremental_records,
+        "an incremental map's record of change marks exactly the grains written to its "
+        "source or target since its start, and every grain once its source's image is replaced",
     ),
     StepObligation(
         "cleaning-minimal",

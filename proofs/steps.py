@@ -167,6 +167,21 @@ def next_images(st: State, step: Step, grain: Any = None, payload: Any = None) -
     return ref
 
 
+def replaced_images(st: State, step: Step) -> set[str]:
+    """The volumes whose image a step replaces wholesale, by the point-in-time rules as
+    `next_images` applies them: a start's targets, a target stopped before completing,
+    prepared, revived or taken down by a forced stop."""
+    if step.kind == "start":
+        return {step.target}
+    if step.kind == "group":
+        return set(step.members)
+    if step.kind == "force":
+        return ({step.target} if not step.complete else set()) | set(subtree(st.shape, step.target))
+    if step.kind in ("prepare", "revive") or (step.kind == "leave" and not step.complete):
+        return {step.target}
+    return set()
+
+
 def _rules(spec: Spec, st: State, step: Step, grain: Any, payload: Any) -> State:
     """The cascade rules' part of a step."""
     if step.kind == "write":
