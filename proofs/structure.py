@@ -144,6 +144,9 @@ def step_well_formed(spec: Spec, sit: Situation, step: Step, shape: Shape) -> st
         return f"{t} still holds a position after it left"
     if step.kind == "stop" and t not in shape.stopping:
         return f"{t} is not stopping after its stop"
+    kept = (set(sit.shape.stopping) - {t}) & set(shape.active())
+    if lost := kept - set(shape.stopping):  # no step forgets another map's stop
+        return f"{step.label()}: {sorted(lost)} no longer stopping"
     return well_formed(shape)
 
 

@@ -134,10 +134,6 @@ def test_refusals_are_named_and_change_nothing(engine: Driver) -> None:
         ({"op": "create_volume", "volume": "W", "size": 0}, "bad_request"),
         ({"op": "start_group", "group": "g"}, "unknown_group"),
         ({"op": "start_group", "group": ["g"]}, "bad_request"),
-        (
-            {"op": "create_map", "map": "x", "source": "S", "target": "U", "incremental": True},
-            "unsupported",
-        ),
         ({"op": "copy", "map": "nosuch"}, "unknown_map"),
         ({"op": "fly"}, "bad_request"),
         (
@@ -153,6 +149,9 @@ def test_refusals_are_named_and_change_nothing(engine: Driver) -> None:
         ({"op": "stop", "map": "st"}, "unsupported"),
         ("not an object", "bad_request"),
     ]
+    if "create_map.incremental" in engine.request({"op": "hello"})["unsupported"]:
+        incremental = {"op": "create_map", "map": "x", "source": "S", "target": "U"}
+        bad.append((incremental | {"incremental": True}, "unsupported"))  # a declared flag
     for request, code in bad:
         answer = engine.request(request)  # type: ignore[arg-type]
         assert not answer["ok"] and answer["error"] == code, (request, answer)
@@ -477,21 +476,19 @@ def _record_left_behind(self: Any, volume: str, old: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "bug", "kind"),
-    [
-        ("restarting", _union_without_the_target, "image"),
-        ("moved", _record_left_behind, "state"),
-    ],
+    ("method", "bug"), [("restarting", _union_without_the_target), ("moved", _record_left_behind)]
 )
 def test_the_harness_catches_a_qemu_live_driver_that_records_changes_wrongly(
-    method: str, bug: Any, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    method: str, bug: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The incremental path of a real engine is held to the specification like the rest:
-    two plausible bugs in the bitmap bookkeeping, each a nonconformance."""
+    two plausible bugs in the bitmap bookkeeping, each a nonconformance — a wrong image once
+    the copy ran, or a restart that says it has nothing to copy when the specification
+    says it has."""
     from harness.drivers import qemu_bitmaps
 
     _open("qemu-live").close()
     monkeypatch.setattr(qemu_bitmaps.DirtyBitmaps, method, bug)
     plan = Plan(examples=60, steps=50, seed=3, database=tmp_path / "db", save_to=tmp_path / "cx")
     v = run_campaign(lambda: open_driver("qemu-live"), plan)
-    assert (v.status, v.kind) == ("nonconformance", kind), (v.status, v.kind, v.problem)
+    assert v.status == "nonconformance" and v.kind in ("image", "state"), (v.kind, v.problem)
