@@ -156,8 +156,7 @@ def next_images(st: State, step: Step, grain: Any = None, payload: Any = None) -
     if step.kind == "leave" and not step.complete:
         return lose_image(ref, step.target)
     if step.kind == "force":
-        lost = [] if step.complete else [step.target]
-        for victim in [*lost, *subtree(st.shape, step.target)]:
+        for victim in sorted(replaced_images(st, step)):
             ref = lose_image(ref, victim)
         return ref
     if step.kind == "prepare":

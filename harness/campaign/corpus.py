@@ -63,9 +63,9 @@ def run_trace(record: Record, trace: Trace) -> str | None:
                 return f"needs {', '.join(sorted(missing))}"
             names = uses(session, op.request)
             states = session.map_states()
-            answer = session.send(op.request)
+            with record.coverage.exercising(names):
+                answer = session.send(op.request)
             session.ask_after_changes(states)
-            record.coverage.used(names, bool(answer.get("ok")))
             if op.request["op"] in ("start", "start_group") and answer.get("ok"):
                 record.coverage.depth(session.spec)
         session.observe()

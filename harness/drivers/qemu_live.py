@@ -78,7 +78,6 @@ class QemuLive(ImageEngine):
         self.copied: set[str] = set()  # targets whose stream ended since they were started
         self.bitmaps = DirtyBitmaps(self.qsd, lambda volume: self.tree.top[volume], self.block)
         self.refresh: dict[str, Refresh] = {}  # target -> its incremental copy, until done
-        self.refreshing: dict[str, str] = {}  # running backup job -> the target it refreshes
 
     # -- plumbing ----------------------------------------------------------------------------
     def _export(self, volume: str) -> None:
@@ -135,7 +134,7 @@ class QemuLive(ImageEngine):
             self.bitmaps.replacing(target)
             name = self.bitmaps.onto(target)
             union = None if name is None else self.bitmaps.restarting(name, frozen[source])
-            if name is not None and union is not None and self.bitmaps.empty(frozen[source], union):
+            if union is not None and self.bitmaps.empty(frozen[source], union):
                 self.bitmaps.release(frozen[source], union)
                 self.bitmaps.begin(name)
                 done.add(target)
@@ -169,7 +168,7 @@ class QemuLive(ImageEngine):
         incremental restart's copy runs the same way, as a backup job of the changed grains."""
         refresh = self.refresh.get(target)
         if refresh is not None and refresh.job is None:
-            self._backup(target, refresh, grains * BYTES_PER_S)
+            self._backup(refresh, grains * BYTES_PER_S)
             return False
         if refresh is not None:
             self._finish(target)
@@ -193,7 +192,7 @@ class QemuLive(ImageEngine):
         )
         self.jobs[job], self.streams[job] = top, target
 
-    def _backup(self, target: str, refresh: Refresh, speed: int) -> None:
+    def _backup(self, refresh: Refresh, speed: int) -> None:
         """Copy the recorded grains from the source's frozen node into the target's old top
         (QEMU's `blockdev-backup`, `sync: bitmap`); the job waits pending when done. Jobs
         on either chain finish first (QEMU: "Node is busy")."""
@@ -207,14 +206,18 @@ class QemuLive(ImageEngine):
             speed=speed,
             **{"bitmap-mode": "never", "auto-finalize": False},
         )
-        self.refreshing[refresh.job] = target
+
+    @property
+    def refreshing(self) -> dict[str, str]:
+        """Each running backup job, and the target it refreshes."""
+        return {r.job: t for t, r in self.refresh.items() if r.job is not None}
 
     def _finish(self, target: str) -> None:
         """Run the target's background copy to the end, at full speed."""
         refresh = self.refresh.get(target)
         if refresh is not None:
             if refresh.job is None:
-                self._backup(target, refresh, 0)
+                self._backup(refresh, 0)
             self._drain({refresh.old})
             return
         top = self.tree.top[target]
@@ -225,8 +228,9 @@ class QemuLive(ImageEngine):
     def _progress(self, target: str) -> int:
         """Offset over length of the target's running stream or backup job
         (`query-block-jobs`)."""
+        refreshing = self.refreshing
         for job in self.qsd.cmd("query-block-jobs"):
-            mine = {self.streams.get(job["device"]), self.refreshing.get(job["device"])}
+            mine = {self.streams.get(job["device"]), refreshing.get(job["device"])}
             if target in mine and job["len"]:
                 return min(99, 100 * job["offset"] // job["len"])
         return 0
@@ -262,7 +266,7 @@ class QemuLive(ImageEngine):
         the old top instead (`blockdev-reopen`; the same data, so whatever reads through that
         node — it may be frozen by now — sees no change) and the target depends on the
         source no more."""
-        target = self.refreshing.pop(job)
+        target = self.refreshing[job]
         refresh = self.refresh.pop(target)
         self.copied.add(target)
         if "error" in data:
@@ -299,7 +303,6 @@ class QemuLive(ImageEngine):
         self.copied.clear()
         self.bitmaps.clear()
         self.refresh.clear()
-        self.refreshing.clear()
 
     # -- incremental maps ---------------------------------------------------------------------
     def _recorded(self, name: str, m: Mapping) -> None:

@@ -157,13 +157,8 @@ class Base(RuleBasedStateMachine):
                 self.recent.append(op[key])
         self.record.steps += 1
         states = self.s.map_states()
-        coverage = self.record.coverage
-        coverage.current = names  # a goal about what this operation exercises counts it once
-        try:
+        with self.record.coverage.exercising(names):
             answer = self._guarded(lambda: self.s.send(op))
-        finally:
-            coverage.current = set()
-        coverage.used(names, bool(answer and answer.get("ok")))
         if op["op"] in ("start", "start_group") and answer and answer.get("ok"):
             self.record.coverage.depth(self.s.spec)
         self._guarded(lambda: self.s.ask_after_changes(states))
