@@ -146,7 +146,10 @@ def test_refusals_are_named_and_change_nothing(engine: Driver) -> None:
             "bad_request",
         ),
         ({"op": "status", "map": "nosuch"}, "unknown_map"),
-        ({"op": "stop", "map": "st"}, "unsupported"),
+        ({"op": "stop", "map": "st", "force": True}, "unsupported"),  # declared
+        ({"op": "stop", "map": "st", "split": True}, "bad_state"),  # not complete
+        ({"op": "stop", "map": "nosuch"}, "unknown_map"),
+        ({"op": "delete_map", "map": "st"}, "bad_state"),  # copying
         ("not an object", "bad_request"),
     ]
     if "create_map.incremental" in engine.request({"op": "hello"})["unsupported"]:

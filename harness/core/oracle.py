@@ -36,6 +36,9 @@ class Oracle:
     grain_size: int
     model: ImageModel = field(init=False)
     maps: dict[str, MapRecord] = field(default_factory=dict)
+    # volumes whose image may hold values first read from the implementation: a forced
+    # delete revived them with whatever they held, and a start copies that on to its targets
+    adopted: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.model = ImageModel(self.grain_size)
@@ -45,6 +48,7 @@ class Oracle:
         self.grain_size = grain_size
         self.model = ImageModel(grain_size)
         self.maps.clear()
+        self.adopted.clear()
 
     # -- following the specification ---------------------------------------------------
     def accepted(self, op: dict[str, Any], events: list[dict[str, Any]]) -> None:
@@ -56,6 +60,7 @@ class Oracle:
             self.model.create(op["volume"], op["size"])
         elif kind == "delete_volume":
             self.model.delete(op["volume"])
+            self.adopted.discard(op["volume"])
         elif kind == "create_map":
             self.maps[op["map"]] = MapRecord(op["map"], op["source"], op["target"], op.get("group"))
         elif kind == "delete_group":
@@ -76,7 +81,13 @@ class Oracle:
 
     def _start(self, names: list[str]) -> None:
         if names:
-            self.model.start([(self.maps[n].source, self.maps[n].target) for n in names])
+            pairs = [(self.maps[n].source, self.maps[n].target) for n in names]
+            self.model.start(pairs)
+            for source, target in pairs:  # a target's image is its source's, wholly
+                if source in self.adopted:
+                    self.adopted.add(target)
+                else:
+                    self.adopted.discard(target)
 
     def _transition(self, event: dict[str, Any]) -> None:
         record = self.maps.get(event["map"])
@@ -86,6 +97,7 @@ class Oracle:
             del self.maps[event["map"]]
             if event["from"] == "stopped":  # a forced delete revives whatever it holds
                 self.model.unconstrain(record.target)
+                self.adopted.add(record.target)
             return
         if loses_image(event["from"], event["to"]) and self.model.defined(record.target):
             self.model.lose(record.target)  # rule 3

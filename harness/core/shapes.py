@@ -46,9 +46,29 @@ def uses(session: Session, op: dict[str, Any]) -> set[str]:
         out.add("cascade_from_target")
     if kind == "start_group" and len(members) > 1:
         out.add("group_multi")
-    if session.involves_uncertain(op):
+    if session.involves_uncertain(op) or _stops_a_complete_copy(session, op):
         out.add("dependency_states")
     return out
+
+
+def _stops_a_complete_copy(session: Session, op: dict[str, Any]) -> bool:
+    """A stop of a map whose target holds every grain while it still copies (it waits for a
+    dependent; a snapshot whose every grain was copied on write): the specification leaves
+    it idle, and an engine without cascade dependencies, whose map never completes that
+    way, stopped — the outcome follows dependency states."""
+    maps = session.oracle.maps
+    if op["op"] == "stop":
+        names = [op.get("map")]
+    elif op["op"] == "stop_group":
+        names = [n for n, r in maps.items() if r.group == op.get("group")]
+    else:
+        return False
+    for name in names:
+        if name in maps and maps[name].state in ACTIVE:
+            status = session.spec.request({"op": "status", "map": name})
+            if status.get("ok") and status["progress"] == 100:
+                return True
+    return False
 
 
 def allowed(session: Session, op: dict[str, Any]) -> tuple[bool, set[str]]:

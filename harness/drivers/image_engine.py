@@ -5,17 +5,20 @@ copy types, no map states and none of the product's refusals. `ImageEngine` keep
 bookkeeping once for every engine driver — volumes, maps and their states, groups, the
 vocabulary's validation and refusals, tokens as bytes — and leaves an engine a handful of
 primitives (`_make`, `_drop`, `_start`, `_write`, `_read`, `_copy`, `_finish`, `_progress`,
-`_wipe`, `_shutdown`; an engine that records changes — `records_changes`, qemu-live's dirty
-bitmaps — supports incremental maps with `_recorded`, `_unrecorded`, `_difference`). A
-refused operation reaches no primitive, so it changes nothing (an engine may refuse in
-`_start` or `_drop`, before it changes anything); a primitive that fails raises, and the
+`_halt`, `_revive`, `_wipe`, `_shutdown`; an engine that records changes — `records_changes`,
+qemu-live's dirty bitmaps — supports incremental maps with `_recorded`, `_unrecorded`,
+`_difference`). A refused operation reaches no primitive, so it changes nothing (an engine may
+refuse in `_start` or `_drop`, before it changes anything); a primitive that fails raises, and the
 harness reports the engine as crashed.
 
 What these engines cannot do is declared in `hello` (`DECLARED`, plus each engine's own
 `limits`), never silently ignored: a request naming a declared-unsupported flag is refused
 `unsupported`, an unknown field `bad_request`. They copy in their own time (`pace: own`): a
 clone's map is `copying` from its start until the engine's background copy is complete, then
-`idle_or_copied`; a snapshot copies until deleted. Redirect-on-write engines have no cascade
+`idle_or_copied`; a snapshot copies until deleted or stopped. A stop halts the engine's copy
+where it is and the target is offline (`stopped`) until its map starts again or is deleted with
+force; with nothing depending on it, it needs no cleaning, so it is `stopped` at once (the
+specification's `stopping` catches up). Redirect-on-write engines have no cascade
 dependencies, so map states that follow them are declared unsupported (`dependency_states`).
 
 A vocabulary block is `block` bytes: a token is its UTF-8 bytes padded with zeros ("" is all
@@ -94,6 +97,15 @@ class ImageEngine:
     def _progress(self, target: str) -> int:
         """How far a copying map's background copy is, in percent, where the engine says."""
         return 0
+
+    def _halt(self, target: str) -> None:
+        """The target's map stopped before its copy completed: the engine stops copying into
+        it and may take it offline; what it holds stays (nothing to do where the copy runs
+        only inside `copy` and `settle`)."""
+
+    def _revive(self, target: str) -> None:
+        """A stopped map was deleted with force: the target is online again, with whatever
+        it holds."""
 
     def _recorded(self, name: str, m: Mapping) -> None:
         """An incremental map was created: the engine keeps a record of change for it."""
@@ -182,11 +194,12 @@ class ImageEngine:
         return name
 
     def _startable(self, m: Mapping, name: str, restore: bool) -> None:
-        """A map starts again only once its copy is complete. A start onto a volume that
-        active maps copy from is a restore: it needs the flag, and only one map of a
-        connected set of maps may be restoring at a time."""
+        """A map starts again only once its copy is complete (or stopped), from a source that
+        is online. A start onto a volume that active maps copy from is a restore: it needs
+        the flag, and only one map of a connected set of maps may be restoring at a time."""
         if m.copying:
             raise Refused("bad_state", f"map {name!r} is copying")
+        self._online(m.source)
         if not self._read_by_others(m.target):
             return
         if not restore:
@@ -194,6 +207,13 @@ class ImageEngine:
         for other in self._linked(m.target):
             if other is not m and other.restoring:
                 raise Refused("restore_in_progress", "a map linked to this one is restoring")
+
+    def _online(self, volume: str) -> None:
+        """Host I/O is refused (`offline`) to the target of a map stopped before its copy
+        completed: its image is gone."""
+        for name, m in self.maps.items():
+            if m.target == volume and m.stopped:
+                raise Refused("offline", f"volume {volume!r} is the target of stopped map {name!r}")
 
     def _read_by_others(self, volume: str) -> bool:
         return any(o.source == volume and o.copying for o in self.maps.values())
@@ -212,7 +232,7 @@ class ImageEngine:
         done = self._start([(m.source, m.target) for m in members])
         for m in members:
             m.active, m.complete, m.restoring = True, m.target in done, restoring[id(m)]
-            m.progress = 0
+            m.stopped, m.progress = False, 0
 
     # -- operations --------------------------------------------------------------------------
     def _op_hello(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -283,8 +303,14 @@ class ImageEngine:
         self.maps[name] = m
 
     def _op_delete_map(self, f: dict[str, Any]) -> None:
-        if self._map(f["map"]).copying:
-            raise Refused("bad_state", f"map {f['map']!r} is copying: it cannot be deleted")
+        """Delete an idle map, or a stopped one with force (its target is online again)."""
+        m = self._map(f["map"])
+        if m.copying:
+            raise Refused("bad_state", f"map {f['map']!r} is copying: stop it first")
+        if m.stopped and not f.get("force", False):
+            raise Refused("bad_state", f"map {f['map']!r} is stopped: deleting it needs force")
+        if m.stopped:
+            self._revive(m.target)
         self._forget(f["map"])
 
     def _forget(self, name: str) -> None:
@@ -304,11 +330,13 @@ class ImageEngine:
     def _op_write(self, f: dict[str, Any]) -> None:
         volume, block, data = f["volume"], f["block"], f["data"]
         self._range(volume, block, len(data))
+        self._online(volume)
         self._write(volume, block * self.block, encode(data, self.block))
 
     def _op_read(self, f: dict[str, Any]) -> dict[str, Any]:
         volume, block, count = f["volume"], f["block"], f["count"]
         self._range(volume, block, count)
+        self._online(volume)
         raw = self._read(volume, block * self.block, count * self.block)
         if len(raw) != count * self.block:
             raise RuntimeError(f"{self.name}: read returned {len(raw)} bytes")
@@ -332,7 +360,7 @@ class ImageEngine:
             m.restoring = False
         if m.complete and m.autodelete:
             self._forget(name)
-        return "copying" if m.copying else "idle_or_copied"
+        return m.state
 
     def _percent(self, m: Mapping) -> int:
         """Progress as the product reports it: monotonic while a copy runs (an engine's own
@@ -347,7 +375,7 @@ class ImageEngine:
         background copy is complete, then `idle_or_copied`; a snapshot copies until deleted."""
         m = self._map(f["map"])
         return {
-            "state": "copying" if m.copying else "idle_or_copied",
+            "state": m.state,
             "progress": self._percent(m),
             "type": m.kind,
             "source": m.source,
@@ -368,6 +396,38 @@ class ImageEngine:
                 self._finish(m.target)
                 m.complete = True
                 self._settled(name, m)
+
+    # -- stop ----------------------------------------------------------------------------------
+    def _op_stop(self, f: dict[str, Any]) -> dict[str, Any]:
+        """Stop one map: a copying map's target goes offline at once (nothing depends on it,
+        so there is nothing to clean); stopping an idle map does nothing; `split` needs a
+        complete copy, which here depends on nothing already."""
+        m = self._map(f["map"])
+        if m.group is not None:
+            raise Refused("group_member", f"map {f['map']!r} is in group {m.group!r}")
+        if f.get("force", False) and f.get("split", False):
+            raise Refused("bad_request", "force and split are alternatives")
+        if m.stopped:
+            raise Refused("bad_state", f"map {f['map']!r} is stopped")
+        if f.get("split", False) and m.copying:
+            raise Refused("bad_state", f"split needs a complete copy; {f['map']!r} is copying")
+        if m.copying:
+            self._stop_map(m)
+        return {"state": m.state}
+
+    def _stop_map(self, m: Mapping) -> None:
+        """A copying map stops: the engine halts its copy; the target is offline."""
+        self._halt(m.target)
+        m.active, m.stopped, m.restoring = False, True, False
+
+    def _op_stop_group(self, f: dict[str, Any]) -> None:
+        """Stop every member that is copying."""
+        name = self._group(f["group"])
+        running = [m for m in self.maps.values() if m.group == name and m.copying]
+        if not running:
+            raise Refused("bad_state", f"group {name!r} has no running maps")
+        for m in running:
+            self._stop_map(m)
 
     # -- consistency groups -------------------------------------------------------------------
     def _op_create_group(self, f: dict[str, Any]) -> None:

@@ -19,15 +19,24 @@ OPS = (
     "read",
     "copy",
     "settle",
+    "stop",
+    "stop_group",
     "status",
     "create_group",
     "delete_group",
     "start_group",
 )
+NO_DEPENDENTS = (
+    "redirect-on-write keeps every old grain in a frozen node, so no target depends on another "
+    "target's data: a forced stop has no dependents to take with it, where the product's stops "
+    "the maps that read through the stopped target (the driver would have to invent them)"
+)
 # what no engine driver here does, and why (each engine adds its own `limits`)
 DECLARED = {
     "create_map.incremental": "this engine records no differences between a source and a "
     "target (qemu-live does, with QEMU's dirty bitmaps): a restart copies everything anew",
+    "stop.force": NO_DEPENDENTS,
+    "stop_group.force": NO_DEPENDENTS,
     "dependency_states": "redirect-on-write keeps every old grain in a frozen node, so no "
     "target ever depends on another: a clone's map completes when its own background copy "
     "does, and a snapshot's never does",
@@ -57,7 +66,15 @@ class Mapping:
     active: bool = False
     complete: bool = False
     restoring: bool = False
+    stopped: bool = False  # stopped before its copy completed: the target is offline
     progress: int = 0  # the most the engine has reported since the start: never goes back
+
+    @property
+    def state(self) -> str:
+        """The map's state in the vocabulary's names."""
+        if self.stopped:
+            return "stopped"
+        return "copying" if self.copying else "idle_or_copied"
 
     @property
     def copying(self) -> bool:

@@ -138,6 +138,8 @@ class QemuLive(ImageEngine):
                 self.bitmaps.release(frozen[source], union)
                 self.bitmaps.begin(name)
                 done.add(target)
+                if target not in self.qsd.volumes:  # it was stopped: online again
+                    self._export(target)
                 continue
             node = self.qsd.new_node(self.nbytes[target], backing=frozen[source])
             self.tree.add(node, frozen[source])
@@ -291,6 +293,35 @@ class QemuLive(ImageEngine):
         if base is not None:
             self.tree.graph.remove_edge(base, node)
             self._collect([base])
+
+    def _halt(self, target: str) -> None:
+        """The target's map stopped: its stream or backup job is cancelled where it is
+        (`block-job-cancel`: what it copied stays, the rest still reads through the frozen
+        node), an unfinished refresh is dropped (the target's new top reads through the
+        source's frozen node, as after any start; its old top is garbage), maps copying from
+        the target lose their record (its image is gone), and its export is removed: QEMU
+        serves no I/O to an offline volume."""
+        released = []
+        refresh = self.refresh.pop(target, None)
+        if refresh is not None:
+            if refresh.job is not None:
+                self.qsd.cancel_job(refresh.job)
+            self.tree.kept -= refresh.nodes
+            self.bitmaps.release(refresh.frozen, refresh.union)
+            released.append(refresh.old)
+        for job in [j for j, t in self.streams.items() if t == target]:
+            self.qsd.cancel_job(job)
+            del self.jobs[job], self.streams[job]
+        self.copied.discard(target)
+        self.bitmaps.replacing(target)
+        self.qsd.hide(target)
+        self._collect(released)
+
+    def _revive(self, target: str) -> None:
+        """A stopped map was deleted with force: the target's top is exported again, with
+        what it holds (maps copying from it lose their record once more)."""
+        self.bitmaps.replacing(target)
+        self._export(target)
 
     def _wipe(self) -> None:
         self._drain()

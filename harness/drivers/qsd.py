@@ -36,7 +36,7 @@ def _kept(event: dict[str, Any]) -> bool:
     """Events the drivers wait for; the rest (job status chatter) are dropped as they come."""
     if event["event"] == "JOB_STATUS_CHANGE":
         return event.get("data", {}).get("status") in ("pending", "null")
-    return event["event"] in ("BLOCK_JOB_COMPLETED", "BLOCK_EXPORT_DELETED")
+    return event["event"] in ("BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED", "BLOCK_EXPORT_DELETED")
 
 
 def load_qmp() -> Any:
@@ -190,6 +190,19 @@ class StorageDaemon:
         if "error" in data:
             raise RuntimeError(f"block job {job} failed: {data['error']}")
         return data
+
+    def cancel_job(self, job: str) -> None:
+        """Stop a job where it is, running or pending (`block-job-cancel`): what it copied
+        stays, and its node reads through what it read through before; wait until it is
+        gone."""
+        self.cmd("block-job-cancel", device=job, force=True)
+        event = self.wait_for(
+            ("BLOCK_JOB_CANCELLED", {"device": job}),
+            ("BLOCK_JOB_COMPLETED", {"device": job}),  # it ended as the cancel came
+        )
+        self.wait_event("JOB_STATUS_CHANGE", id=job, status="null")
+        if "error" in event.get("data", {}):
+            raise RuntimeError(f"block job {job} failed: {event['data']['error']}")
 
     def run_job(self, command: str, **args: Any) -> None:
         """Start a block job and wait until it has completed."""

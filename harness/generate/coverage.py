@@ -76,7 +76,8 @@ GOALS: tuple[Goal, ...] = (
     ),
     Goal("a cleaning copy", ("stop",), _copied("clean")),
     Goal("a forced stop that stops dependents", ("stop", "stop.force"), _event("dependent")),
-    Goal("a split", ("stop", "stop.split"), _event("split")),
+    # a split cuts out a complete copy still in its cascade: one that waits for a dependent
+    Goal("a split", ("stop", "stop.split", "dependency_states"), _event("split")),
     Goal(
         "a restore",
         ("start", "start.restore"),
