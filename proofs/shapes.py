@@ -114,7 +114,8 @@ def _build(spec: Spec, n: int, family: str, steps: list[Step]) -> Situation:
 def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
     """Cascades with k targets (plus one spare volume for starts): one source's snapshots,
     clones, alternating types, targets of targets, a cascade hanging off a clone (a cascade
-    of cascades), the chain after a restore onto its source, and a middle target stopping."""
+    of cascades), the chain after a restore onto its source (and that source copied anew),
+    a middle target stopping, and more where k allows."""
     n = k + 2
     v = [f"V{i}" for i in range(n)]
 
@@ -151,6 +152,15 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
     # restore from the oldest target: the newer ones read the source's frozen head
     yield _build(spec, n, f"restored-source-{k}", [*chain, start(v[1], v[0], "clone")])
     yield _build(spec, n, f"stopping-middle-{k}", [*chain, Step("stop", v[(k + 1) // 2])])
+    # the restored source then copied anew: it heads a frozen cascade (its old readers) and an
+    # image cascade (its image since the restore) at once, and only the frozen head's readers
+    # may take its old grains
+    yield _build(
+        spec,
+        n,
+        f"restored-then-copied-{k}",
+        [*chain, start(v[1], v[0], "clone"), start(v[0], v[k + 1], "snapshot")],
+    )
     if k >= 2:
         # a middle target read by the next position and by a clone cascade its image heads:
         # a write to it has several direct readers in different cascades

@@ -24,7 +24,7 @@ def qemu() -> None:
 def test_point_in_time_on_qcow2_chains(qemu: None) -> None:
     with open_driver("qemu-offline") as d:
         hello = d.request({"op": "hello"})
-        assert hello["exposes"] == ["images", "states"] and "stop" not in hello["ops"]
+        assert hello["exposes"] == ["images", "states"] and "stop.force" in hello["unsupported"]
         assert hello["pace"] == "own" and "dependency_states" in hello["unsupported"]
         ok = [
             d.request(op)["ok"]

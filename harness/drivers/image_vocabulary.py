@@ -35,6 +35,18 @@ NO_DEPENDENTS = (
 DECLARED = {
     "create_map.incremental": "this engine records no differences between a source and a "
     "target (qemu-live does, with QEMU's dirty bitmaps): a restart copies everything anew",
+    "prepare": "the engines have no write cache to flush before a start: a start freezes the "
+    "source at once, so there is no preparing or prepared phase to show",
+    "inject": "the product's faults (a failed flush, a bitmap going offline, an I/O error on a "
+    "copy) have no counterpart the driver could cause in the engine without faking it",
+    "dependents": "no target depends on another's data (every old grain is in a frozen node "
+    "or a shared extent), so there are no dependent maps to list where the product lists the "
+    "maps a forced stop would take with it",
+    "cascades": "the engines keep trees of frozen nodes (or shared extents), not cascades: "
+    "there is no cascade order to report",
+    "internals": "the engines keep no per-map split or difference bitmaps to expose (qemu-live's "
+    "dirty bitmaps record writes, not which grains a target holds), so the per-step check of "
+    "the rules cannot run",
     "stop.force": NO_DEPENDENTS,
     "stop_group.force": NO_DEPENDENTS,
     "dependency_states": "redirect-on-write keeps every old grain in a frozen node, so no "

@@ -122,6 +122,18 @@ class Base(RuleBasedStateMachine):
                 return data.draw(newest_first(good), label=label)
         return self.pick(data, maps, "map", label)
 
+    def pick_group(self, data: st.DataObject, prefer: Any = None, label: str = "group") -> str:
+        """A group, usually one whose members (the specification's view) make the operation
+        do something, otherwise any, newest first, or now and then an unknown one."""
+        groups = self.groups
+        steer = prefer is not None and groups
+        if steer and data.draw(st.integers(0, 3), label=f"{label}: any?") < 3:
+            maps = self.s.oracle.maps.values()
+            good = [g for g in groups if prefer([r for r in maps if r.group == g])]
+            if good:
+                return data.draw(newest_first(good), label=label)
+        return self.pick(data, groups, "group", label)
+
     def spec_status(self, name: str) -> dict[str, Any]:
         """The specification's status of a map (for steering only)."""
         return self.s.spec.request({"op": "status", "map": name})

@@ -9,6 +9,12 @@ from hypothesis import strategies as st
 from ..core.session import ACTIVE
 from .machine import MAX_GROUPS, MAX_MAPS, MAX_VOLUMES, Base, precondition, rule
 
+# the groups a group operation usually picks: those whose members it would act on
+GROUP_PREFER: dict[str, Any] = {
+    "start_group": lambda members: bool(members) and all(r.state not in ACTIVE for r in members),
+    "stop_group": lambda members: any(r.state in ACTIVE for r in members),
+}
+
 IDLE, STOPPED = "idle_or_copied", "stopped"
 
 
@@ -217,10 +223,11 @@ class MapRules(Base):
             if kind == "clone" and self.record.hello.supports("create_map.copy_rate"):
                 op["copy_rate"] = rates[i]
             self.send(op)
-        self._group_op(data, "start_group", "restore")
+        self._group_op(data, "start_group", "restore", group)
         if self.can(None, "stop_group") and data.draw(st.booleans(), label="stop the group?"):
-            self._write_some(data, source)
-            self._group_op(data, "stop_group", "force")
+            if data.draw(st.booleans(), label="write first?"):  # cleaning to do, maybe
+                self._write_some(data, source)
+            self._group_op(data, "stop_group", "force", group)
 
     def _write_some(self, data: st.DataObject, volume: str, index: int | None = None) -> None:
         """A write of part of one grain: the `index`-th (wrapping), or a drawn one."""
@@ -239,11 +246,11 @@ class MapRules(Base):
     def create_group(self, data: st.DataObject) -> None:
         self.send({"op": "create_group", "group": self.fresh(data, "g")})
 
-    def _group_op(self, data: st.DataObject, op: str, flag: str) -> None:
-        request: dict[str, Any] = {
-            "op": op,
-            "group": self.pick(data, self.groups, "group", "group"),
-        }
+    def _group_op(self, data: st.DataObject, op: str, flag: str, group: str | None = None) -> None:
+        """A group operation on the given group, or a drawn one (usually one it acts on)."""
+        if group is None:
+            group = self.pick_group(data, GROUP_PREFER.get(op))
+        request: dict[str, Any] = {"op": op, "group": group}
         if flag != "restore" or "restore" in self.families:
             value = self.record.domain.flag(data, op, flag)
             if value is not None:
