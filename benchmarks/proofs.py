@@ -20,8 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 from model.rules import Spec  # noqa: E402
 from proofs.bmc import bmc  # noqa: E402
-from proofs.obligations import STEP_OBLIGATIONS, check_steps  # noqa: E402
+from proofs.obligations import STEP_OBLIGATIONS  # noqa: E402
 from proofs.suite import Settings, passed, run_suite, situations  # noqa: E402
+from proofs.sweep import check_steps  # noqa: E402
 
 
 def main() -> None:

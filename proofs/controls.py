@@ -337,6 +337,15 @@ class StopNotRecorded(Spec):
         return st
 
 
+class NeverJoins(Spec):
+    """Wrong join rule: a start joins only the cascade holding its source's position, never one
+    its source heads, so every new target of a plain source opens a cascade of its own."""
+
+    def attach_point(self, shape: Shape, source: str, kind: str) -> Node | None:
+        own = shape.position(source)
+        return own if own is not None and shape.chains[own[0]].kind == kind else None
+
+
 class StoppingNeverCleared(Spec):
     """Wrong leave rule: a position that leaves stays marked stopping."""
 
@@ -396,6 +405,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("replaced-image-not-recorded", ReplacedImageNotRecorded, ("incremental-records",)),
     Control("record-kept-at-start", RecordKeptAtStart, ("incremental-records",)),
     Control("stop-not-recorded", StopNotRecorded, ("shape-well-formed", "cleaning-keeps-images")),
+    Control("never-joins", NeverJoins, ("shape-well-formed",)),
     Control("stopping-never-cleared", StoppingNeverCleared, ("shape-well-formed",)),
     Control("cleaning-never-done", CleaningNeverDone, ("progress",)),
     Control("stop-needs-every-grain", StopNeedsEveryGrain, ("progress",)),

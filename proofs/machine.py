@@ -19,7 +19,7 @@ import z3
 
 from model.machine import DELETED, IDLE, STATES, TRANSITIONS
 
-from .obligations import Failure, Outcome
+from .verdicts import Failure, Outcome
 
 ALL = (*STATES, DELETED)
 

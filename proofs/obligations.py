@@ -12,190 +12,21 @@ step, a model is a counterexample.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, Patch, all_of, and_, eq, implies, not_, or_, select
+from model.logic import Grain, all_of, and_, eq, implies, not_, or_, select
 from model.rules import Spec
 from model.rules.reads import HEAD_KIND, KIND_CODES
-from model.state import State, initial_state, symbolic_state
+from model.state import State, initial_state
 
 from .shapes import Situation
-from .steps import Step, apply, enabled, precondition, replaced_images, with_map
-
-TIMEOUT_MS = 20_000
-
-
-@dataclass
-class Failure:
-    """Where an obligation failed: the situation, the step and what Z3 found."""
-
-    situation: Situation | None
-    step: Step | None
-    detail: str
-
-
-@dataclass
-class Outcome:
-    """The verdict of one obligation."""
-
-    name: str
-    verdict: str  # proved | failed | unknown
-    seconds: float
-    queries: int
-    failure: Failure | None = None
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Query:
-    """One claim: assumptions and goal over a pre-state, a step and its post-state."""
-
-    assumptions: Any
-    goal: Any
-
-
-# A claim builder: (spec, situation, step, pre, post, g, x) -> Query, or None when it does not
-# apply to that step.
-Claim = Callable[[Spec, Situation, Step, State, State, Any, Any], Query | None]
-
-
-@dataclass(frozen=True)
-class StepObligation:
-    """An obligation checked at every covered shape for the step kinds it concerns."""
-
-    name: str
-    kinds: frozenset[str]
-    claim: Claim
-    summary: str
-    over: str = "shapes"  # which situations: "shapes" (the covered ones) or "groups"
-
-
-def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
-    """A symbolic pre-state for the situation, the step applied at grain x, and x."""
-    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
-    pre = symbolic_state(shape, tag, sit.lost)
-    x = z3.Const(f"x{tag}", Grain)
-    payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
-    post = apply(spec, pre, step, x if step.data else None, payload)
-    return pre, post, x
-
-
-def check_steps(
-    spec: Spec, ob: StepObligation, situations: Iterable[Situation], stop_at_first: bool = True
-) -> Outcome:
-    """Check an obligation at every situation and every enabled step of its kinds."""
-    began = time.perf_counter()
-    queries = 0
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    unknown: Failure | None = None
-    tried: set[str] = set()  # step kinds (and shape families) the obligation was asked about
-    satisfiable: set[str] = set()  # ... with premises that hold somewhere (not vacuous)
-    offered: set[str] = set()  # step kinds some covered shape enables
-    for sit in situations:
-        for step in enabled(spec, sit.shape, sit.lost):
-            if step.kind not in ob.kinds:
-                continue
-            offered.add(_vacuity_kind(spec, sit, step))
-            try:
-                pre, post, x = _pre_and_post(spec, sit, step, "")
-            except Exception as err:
-                detail = (
-                    "the rules never finish this step: their copies recurse without end"
-                    if "Recursion" in repr(err)
-                    else f"the rules raise {err!r} on this step"
-                )
-                failure = Failure(sit, step, detail)
-                return Outcome(ob.name, "failed", time.perf_counter() - began, queries, failure)
-            g = z3.Const("g", Grain)
-            query = ob.claim(spec, sit, step, pre, post, g, x)
-            if query is None:
-                continue
-            queries += 1
-            for key in (_vacuity_kind(spec, sit, step), f"the {sit.family} shapes"):
-                tried.add(key)
-                if key not in satisfiable and _premises_hold(solver, query):
-                    satisfiable.add(key)
-            solver.push()
-            solver.add(query.assumptions, not_(query.goal))
-            verdict = solver.check()
-            if verdict == z3.sat:
-                failure = Failure(sit, step, _describe(solver.model(), pre, post, g, x))
-                solver.pop()
-                out = Outcome(ob.name, "failed", time.perf_counter() - began, queries, failure)
-                if stop_at_first:
-                    return out
-            elif verdict == z3.unknown:
-                unknown = Failure(sit, step, f"solver: {solver.reason_unknown()}")
-            solver.pop()
-    seconds = time.perf_counter() - began
-    if expected_kinds(ob.kinds) - offered:  # the rules never enable a step: nothing is proved
-        never = ", ".join(sorted(expected_kinds(ob.kinds) - offered))
-        detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"
-        return Outcome(ob.name, "failed", seconds, queries, Failure(None, None, detail))
-    if tried - satisfiable:  # a step whose premises never hold proves anything: say so
-        never = ", ".join(sorted(tried - satisfiable))
-        detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
-        return Outcome(ob.name, "failed", seconds, queries, Failure(None, None, detail))
-    if unknown is not None:
-        return Outcome(ob.name, "unknown", seconds, queries, unknown)
-    return Outcome(ob.name, "proved", seconds, queries)
-
-
-def _vacuity_kind(spec: Spec, sit: Situation, step: Step) -> str:
-    """What a vacuity check counts a step as: its kind, with restores told apart from starts and
-    a stopped copy leaving told apart from a completed one."""
-    if step.kind == "start" and spec.needs_restore(sit.shape, step.target):
-        return "restore"
-    if step.kind == "leave":
-        return "leave (complete)" if step.complete else "leave (stopped)"
-    return step.kind
-
-
-def expected_kinds(kinds: frozenset[str]) -> set[str]:
-    """The vacuity kinds the covered shapes must offer for an obligation about these kinds."""
-    out = set(kinds) - {"leave"}
-    if "leave" in kinds:
-        out |= {"leave (complete)", "leave (stopped)"}
-    if "start" in kinds:
-        out.add("restore")
-    return out
-
-
-def _premises_hold(solver: z3.Solver, query: Query) -> bool:
-    """Vacuity: the assumptions of a query are satisfiable (or Z3 cannot tell)."""
-    solver.push()
-    solver.add(query.assumptions)
-    verdict = solver.check()
-    solver.pop()
-    return verdict != z3.unsat
-
-
-def _describe(model: z3.ModelRef, pre: State, post: State, g: Any, x: Any) -> str:
-    """Images at grain g before and after, as Z3 found them."""
-    same = model.eval(g == x, model_completion=True)
-    lines = [f"grain g {'is' if z3.is_true(same) else 'is not'} the grain x the step acts on"]
-    for v in pre.shape.volumes:
-        bits = []
-        if v in post.split:
-            bits.append(
-                f"split {model.eval(select(pre.split[v], g), True)}"
-                f"->{model.eval(select(post.split[v], g), True)}"
-            )
-        ref = model.eval(select(post.ref[v], g), True) if v in post.ref else "offline"
-        bits.append(
-            f"phys {model.eval(select(pre.phys[v], g), True)}"
-            f"->{model.eval(select(post.phys[v], g), True)}, image should be {ref}"
-        )
-        lines.append(f"  {v}: " + "; ".join(bits))
-    return "\n".join(lines)
-
+from .steps import Step, enabled, precondition, replaced_images
+from .sweep import _pre_and_post
+from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation
 
 # -- the claims -----------------------------------------------------------------------------
 

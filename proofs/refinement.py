@@ -33,10 +33,10 @@ from model.rules import Spec
 from model.shape import Shape
 from model.state import State, symbolic_state
 
-from .obligations import Failure, Outcome
 from .shapes import Situation, chain_families
 from .steps import Step, apply, with_map
 from .unbounded import Cascade, fresh, head_write, insert_first, remove_cleaned, target_write
+from .verdicts import Failure, Outcome
 
 TIMEOUT_MS = 20_000
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from model.rules import Spec
 from model.shape import Shape
 
-from .obligations import Failure, Outcome
 from .shapes import Situation, after
 from .steps import Step, enabled, with_map
+from .verdicts import Failure, Outcome
 
 Judge = Callable[[Spec, Situation, Step, Shape], "str | None"]
 Witness = Callable[[Spec, Situation, Step, Shape], bool]
@@ -107,12 +107,7 @@ def restore_detected(spec: Spec, sit: Situation, step: Step, shape: Shape) -> st
 def well_formed(shape: Shape) -> str | None:
     """What is wrong with a shape's structure, if anything (None: nothing)."""
     seen: set[str] = set()
-    live: set[tuple[str, str]] = set()  # (head, kind) of every cascade not frozen
-    for ci, c in enumerate(shape.chains):
-        if not shape.is_frozen((ci, 0)):
-            if (c.head, c.kind) in live:  # a new target joins the existing cascade (S3)
-                return f"{c.head} heads two live {c.kind} cascades"
-            live.add((c.head, c.kind))
+    for c in shape.chains:
         if not c.targets:
             return f"a cascade headed by {c.head} has no target"
         if c.kind not in ("clone", "snapshot", "mixed") or c.head_mode not in ("physical", "image"):
@@ -147,7 +142,36 @@ def step_well_formed(spec: Spec, sit: Situation, step: Step, shape: Shape) -> st
     kept = (set(sit.shape.stopping) - {t}) & set(shape.active())
     if lost := kept - set(shape.stopping):  # no step forgets another map's stop
         return f"{step.label()}: {sorted(lost)} no longer stopping"
+    if step.kind == "start" and (opened := _second_cascade(sit.shape, shape, t)):
+        return opened
     return well_formed(shape)
+
+
+def _live(shape: Shape, head: str, kind: str, mode: str) -> int:
+    """How many cascades not frozen the volume heads with that kind and head mode."""
+    return sum(
+        1
+        for ci, c in enumerate(shape.chains)
+        if (c.head, c.kind, c.head_mode) == (head, kind, mode) and not shape.is_frozen((ci, 0))
+    )
+
+
+def _second_cascade(before: Shape, after: Shape, target: str) -> str | None:
+    """Join rule (S3): a new target joins the live cascade of its kind that its source heads
+    presenting the same thing (its grains, or its image while it is a target) — it opens no
+    second one. (Two such cascades may still meet later: a restored volume that headed a new
+    cascade as an image heads it physically once its restore completes, beside its old one;
+    the specification and the reference engine both keep them apart, and each head's readers
+    are preserved on every write.)"""
+    node = after.position(target)
+    if node is None:
+        return None
+    c = after.chains[node[0]]
+    if _live(before, c.head, c.kind, c.head_mode) and _live(after, c.head, c.kind, c.head_mode) > (
+        _live(before, c.head, c.kind, c.head_mode)
+    ):
+        return f"the start of {target} opened a second live {c.kind} cascade from {c.head}"
+    return None
 
 
 STRUCTURAL_CHECKS: tuple[StructuralCheck, ...] = (

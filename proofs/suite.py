@@ -20,19 +20,14 @@ from model.rules import Spec
 from .bmc import bmc, check_path
 from .controls import CONTROLS, Control
 from .machine import check_machine, without
-from .obligations import (
-    STEP_OBLIGATIONS,
-    Failure,
-    Outcome,
-    check_init,
-    check_steps,
-    check_tight,
-)
+from .obligations import STEP_OBLIGATIONS, check_init, check_tight
 from .refinement import check_refinement
 from .shapes import Situation, family_situations, group_situations, reachable
 from .structure import STRUCTURAL_CHECKS, check_structure
+from .sweep import Tally, check_steps, tally, verdict
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
+from .verdicts import Failure, Outcome
 
 
 @dataclass(frozen=True)
@@ -89,16 +84,40 @@ MACHINE_CONTROLS = {
 GROUP_BOUND = 3  # group starts are checked on the families up to this cascade length
 
 
+_SHAPES: dict[tuple[str, str, int, int], list[Situation]] = {}  # the real Spec's, per process
+
+
+def _cached(spec: Spec, s: Settings, over: str, build: Callable[[], list[Situation]]) -> list:
+    """The situations of the real specification are enumerated once per process (and forked
+    workers inherit them); a wrong rule's (a control's) are its own, every time."""
+    if type(spec) is not Spec:
+        return build()
+    key = (over, spec.policy, s.volumes, s.bound)
+    if key not in _SHAPES:
+        _SHAPES[key] = build()
+    return _SHAPES[key]
+
+
 def situations(spec: Spec, s: Settings) -> list[Situation]:
     """Every shape the step obligations cover."""
-    return reachable(spec, s.volumes) + family_situations(spec, s.bound)
+    return _cached(
+        spec,
+        s,
+        "shapes",
+        lambda: reachable(spec, s.volumes) + family_situations(spec, s.bound),
+    )
 
 
 def groups(spec: Spec, s: Settings) -> list[Situation]:
     """The shapes group starts begin from: the covered shapes of n volumes and the families up
     to `GROUP_BOUND`, each with two created maps to start together (`shapes.group_situations`)."""
-    return group_situations(
-        reachable(spec, s.volumes) + family_situations(spec, min(s.bound, GROUP_BOUND))
+    return _cached(
+        spec,
+        s,
+        "groups",
+        lambda: group_situations(
+            reachable(spec, s.volumes) + family_situations(spec, min(s.bound, GROUP_BOUND))
+        ),
     )
 
 
@@ -259,21 +278,62 @@ CONTROL_NAMES = (
 )
 
 
+STEPS = {o.name: o for o in STEP_OBLIGATIONS}
+
+
+def sweep_task(args: tuple[str, tuple[str, ...], int, int, Settings]) -> list[Tally]:
+    """Worker: one part (every `parts`-th situation from `index`) of the pass that checks these
+    step obligations together (`proofs/sweep.py`)."""
+    over, names, index, parts, s = args
+    spec = Spec(s.policy)
+    every = groups(spec, s) if over == "groups" else situations(spec, s)
+    return tally(spec, [STEPS[n] for n in names], every[index::parts])
+
+
+def _sweeps(
+    names: list[str], s: Settings, jobs: int
+) -> list[tuple[str, tuple, int, int, Settings]]:
+    """The step obligations as parts of two passes (over the covered shapes, and over the
+    group situations), enough parts to keep every worker busy beside the controls."""
+    spec = Spec(s.policy)
+    out = []
+    for over, every in (("shapes", situations), ("groups", groups)):
+        these = tuple(n for n in names if STEPS[n].over == over)
+        if these:
+            count = len(every(spec, s))  # enumerated here, once: forked workers inherit it
+            parts = max(1, min(4 * jobs, count // 25))
+            out += [(over, these, i, parts, s) for i in range(parts)]
+    return out
+
+
+def _sweep_rows(parts: list[tuple[str, tuple, int, int, Settings]], results: list) -> list[Row]:
+    """One row per step obligation, its parts' tallies merged."""
+    merged: dict[str, Tally] = {}
+    for (_, names, _, _, _), tallies in zip(parts, results, strict=True):
+        for name, t in zip(names, tallies, strict=True):
+            merged.setdefault(name, Tally()).merge(t)
+    return [_outcome_row(verdict(STEPS[n], t)) for n, t in merged.items()]
+
+
 def run_suite(
     s: Settings,
     only: str | None = None,
     jobs: int = 2,
     progress: Callable[[Row], None] | None = None,
 ) -> list[Row]:
-    """Every obligation and control (or those whose name contains `only`)."""
-    obligations = [(n, s) for n in OBLIGATION_NAMES if not only or only in n]
+    """Every obligation and control (or those whose name contains `only`). The step
+    obligations are checked together, one pass over the shapes split into parts; every
+    other obligation and every control is a task of its own."""
+    chosen = [n for n in OBLIGATION_NAMES if not only or only in n]
+    parts = _sweeps([n for n in chosen if n in STEPS], s, jobs)
+    obligations = [(n, s) for n in chosen if n not in STEPS]
     controls = [
         (n, s)
         for n in CONTROL_NAMES
         if not only or only in n or any(only in t for t in _targets(n))
     ]
-    rows: list[Row] = []
-    tasks: list[tuple[Callable[[Any], Any], Any]] = [(obligation_task, a) for a in obligations]
+    tasks: list[tuple[Callable[[Any], Any], Any]] = [(sweep_task, a) for a in parts]
+    tasks += [(obligation_task, a) for a in obligations]
     tasks += [(control_task, a) for a in controls]
     if jobs <= 1:
         results = [fn(a) for fn, a in tasks]
@@ -282,12 +342,16 @@ def run_suite(
         with ctx.Pool(jobs) as pool:
             pending = [pool.apply_async(fn, (a,)) for fn, a in tasks]
             results = []
-            for p in pending:
+            for i, p in enumerate(pending):
                 results.append(p.get())
-                if progress:
+                if progress and i >= len(parts):
                     for r in results[-1] if isinstance(results[-1], list) else [results[-1]]:
                         progress(r)
-    for r in results:
+                elif progress and i == len(parts) - 1:
+                    for r in _sweep_rows(parts, results[: len(parts)]):
+                        progress(r)
+    rows = _sweep_rows(parts, results[: len(parts)])
+    for r in results[len(parts) :]:
         rows.extend(r if isinstance(r, list) else [r])
     return rows
 

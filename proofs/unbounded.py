@@ -30,7 +30,7 @@ import z3
 
 from model.logic import Data
 
-from .obligations import Failure, Outcome
+from .verdicts import Failure, Outcome
 
 TIMEOUT_MS = 30_000
 

@@ -201,8 +201,9 @@ def test_new_families_pin_rules_that_survived_the_audit() -> None:
     """A write with several direct readers in different cascades, and a restore with two
     frozen heads: without these families the two wrong rules below proved everything."""
     from proofs.controls import FirstFrozenHeadOnly, FirstReaderOnly
-    from proofs.obligations import STEP_OBLIGATIONS, check_steps
+    from proofs.obligations import STEP_OBLIGATIONS
     from proofs.shapes import family_situations
+    from proofs.sweep import check_steps
 
     write = next(o for o in STEP_OBLIGATIONS if o.name == "write-keeps-images")
     for wrong, family in (

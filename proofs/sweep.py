@@ -1,0 +1,261 @@
+"""Checking step obligations: one pass over the covered shapes for all of them at once.
+
+Every (shape, step) pair is built once — the symbolic pre-state and the step applied to it —
+and every obligation about that step kind is asked about it: first all together (Z3 is asked
+for a state that breaks any one of them: `unsat` proves them all for the pair), then, only where
+that finds something or cannot tell, one by one, so a failure is named and described as when
+each is checked alone. Vacuity is judged per obligation as before: every step kind it concerns
+is enabled somewhere, and its premises hold somewhere for every kind and family it was asked
+about. The pairs are independent, so `sweep_parallel` deals the shapes out to worker processes
+and merges what each found (a failure is reported from the first part that found one).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from model.logic import Data, Grain, Patch, and_, not_, or_, select
+from model.rules import Spec
+from model.state import State, symbolic_state
+
+from .shapes import Situation
+from .steps import Step, apply, enabled, with_map
+from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation
+
+
+def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
+    """A symbolic pre-state for the situation, the step applied at grain x, and x."""
+    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
+    pre = symbolic_state(shape, tag, sit.lost)
+    x = z3.Const(f"x{tag}", Grain)
+    payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
+    post = apply(spec, pre, step, x if step.data else None, payload)
+    return pre, post, x
+
+
+def _vacuity_kind(spec: Spec, sit: Situation, step: Step) -> str:
+    """What a vacuity check counts a step as: its kind, with restores told apart from starts and
+    a stopped copy leaving told apart from a completed one."""
+    if step.kind == "start" and spec.needs_restore(sit.shape, step.target):
+        return "restore"
+    if step.kind == "leave":
+        return "leave (complete)" if step.complete else "leave (stopped)"
+    return step.kind
+
+
+def expected_kinds(kinds: frozenset[str]) -> set[str]:
+    """The vacuity kinds the covered shapes must offer for an obligation about these kinds."""
+    out = set(kinds) - {"leave"}
+    if "leave" in kinds:
+        out |= {"leave (complete)", "leave (stopped)"}
+    if "start" in kinds:
+        out.add("restore")
+    return out
+
+
+def _premises_hold(solver: z3.Solver, query: Query) -> bool:
+    """Vacuity: the assumptions of a query are satisfiable (or Z3 cannot tell)."""
+    solver.push()
+    solver.add(query.assumptions)
+    verdict = solver.check()
+    solver.pop()
+    return verdict != z3.unsat
+
+
+def _describe(model: z3.ModelRef, pre: State, post: State, g: Any, x: Any) -> str:
+    """Images at grain g before and after, as Z3 found them."""
+    same = model.eval(g == x, model_completion=True)
+    lines = [f"grain g {'is' if z3.is_true(same) else 'is not'} the grain x the step acts on"]
+    for v in pre.shape.volumes:
+        bits = []
+        if v in post.split:
+            bits.append(
+                f"split {model.eval(select(pre.split[v], g), True)}"
+                f"->{model.eval(select(post.split[v], g), True)}"
+            )
+        ref = model.eval(select(post.ref[v], g), True) if v in post.ref else "offline"
+        bits.append(
+            f"phys {model.eval(select(pre.phys[v], g), True)}"
+            f"->{model.eval(select(post.phys[v], g), True)}, image should be {ref}"
+        )
+        lines.append(f"  {v}: " + "; ".join(bits))
+    return "\n".join(lines)
+
+
+@dataclass
+class Tally:
+    """What the pass found for one obligation so far."""
+
+    queries: int = 0
+    seconds: float = 0.0
+    offered: set[str] = field(default_factory=set)  # step kinds some covered shape enables
+    tried: set[str] = field(default_factory=set)  # kinds and families it was asked about
+    satisfiable: set[str] = field(default_factory=set)  # ... whose premises hold somewhere
+    failure: Failure | None = None
+    unknown: Failure | None = None
+
+    def merge(self, other: Tally) -> None:
+        """Fold in a later part of the pass (an earlier failure stays the one reported)."""
+        self.queries += other.queries
+        self.seconds += other.seconds
+        self.offered |= other.offered
+        self.tried |= other.tried
+        self.satisfiable |= other.satisfiable
+        self.failure = self.failure or other.failure
+        self.unknown = self.unknown or other.unknown
+
+
+def _rules_fail(err: Exception) -> str:
+    if "Recursion" in repr(err):
+        return "the rules never finish this step: their copies recurse without end"
+    return f"the rules raise {err!r} on this step"
+
+
+def tally(
+    spec: Spec,
+    obligations: Sequence[StepObligation],
+    situations: Iterable[Situation],
+    stop_at_first: bool = True,
+) -> list[Tally]:
+    """One pass: every obligation at every situation and every enabled step of its kinds (an
+    obligation that failed is asked no more when `stop_at_first`)."""
+    out = [Tally() for _ in obligations]
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    for sit in situations:
+        for step in enabled(spec, sit.shape, sit.lost):
+            asked = [
+                i
+                for i, ob in enumerate(obligations)
+                if step.kind in ob.kinds and not (stop_at_first and out[i].failure)
+            ]
+            if not asked:
+                continue
+            began = time.perf_counter()
+            kind = _vacuity_kind(spec, sit, step)
+            for i in asked:
+                out[i].offered.add(kind)
+            try:
+                pre, post, x = _pre_and_post(spec, sit, step, "")
+            except Exception as err:
+                for i in asked:
+                    out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
+                continue
+            g = z3.Const("g", Grain)
+            queries = []
+            for i in asked:
+                query = obligations[i].claim(spec, sit, step, pre, post, g, x)
+                if query is None:
+                    continue
+                queries.append((i, query))
+                out[i].queries += 1
+                for key in (kind, f"the {sit.family} shapes"):
+                    out[i].tried.add(key)
+                    if key not in out[i].satisfiable and _premises_hold(solver, query):
+                        out[i].satisfiable.add(key)
+            _ask(solver, queries, out, sit, step, (pre, post, g, x))
+            share = (time.perf_counter() - began) / len(asked)
+            for i in asked:
+                out[i].seconds += share
+        if stop_at_first and all(t.failure for t in out):
+            break
+    return out
+
+
+def _ask(
+    solver: z3.Solver,
+    queries: list[tuple[int, Query]],
+    out: list[Tally],
+    sit: Situation,
+    step: Step,
+    states: tuple[State, State, Any, Any],
+) -> None:
+    """All the pair's claims at once; one by one only where that does not prove them all."""
+    if not queries:
+        return
+    if len(queries) > 1:
+        solver.push()
+        solver.add(or_(*(and_(q.assumptions, not_(q.goal)) for _, q in queries)))
+        proved = solver.check() == z3.unsat
+        solver.pop()
+        if proved:
+            return
+    for i, query in queries:
+        solver.push()
+        solver.add(query.assumptions, not_(query.goal))
+        answer = solver.check()
+        if answer == z3.sat:
+            found = Failure(sit, step, _describe(solver.model(), *states))
+            out[i].failure = out[i].failure or found
+        elif answer == z3.unknown:
+            out[i].unknown = out[i].unknown or Failure(
+                sit, step, f"solver: {solver.reason_unknown()}"
+            )
+        solver.pop()
+
+
+def verdict(ob: StepObligation, t: Tally) -> Outcome:
+    """The obligation's outcome from its tally: failed, vacuous, unknown or proved."""
+    if t.failure is not None:
+        return Outcome(ob.name, "failed", t.seconds, t.queries, t.failure)
+    if expected_kinds(ob.kinds) - t.offered:  # the rules never enable a step: nothing is proved
+        never = ", ".join(sorted(expected_kinds(ob.kinds) - t.offered))
+        detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"
+        return Outcome(ob.name, "failed", t.seconds, t.queries, Failure(None, None, detail))
+    if t.tried - t.satisfiable:  # a step whose premises never hold proves anything: say so
+        never = ", ".join(sorted(t.tried - t.satisfiable))
+        detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
+        return Outcome(ob.name, "failed", t.seconds, t.queries, Failure(None, None, detail))
+    if t.unknown is not None:
+        return Outcome(ob.name, "unknown", t.seconds, t.queries, t.unknown)
+    return Outcome(ob.name, "proved", t.seconds, t.queries)
+
+
+def check_steps(
+    spec: Spec, ob: StepObligation, situations: Iterable[Situation], stop_at_first: bool = True
+) -> Outcome:
+    """Check one obligation at every situation and every enabled step of its kinds."""
+    return verdict(ob, tally(spec, [ob], situations, stop_at_first)[0])
+
+
+# -- in worker processes ------------------------------------------------------------------------
+
+_WORK: dict[str, Any] = {}  # what forked workers inherit: spec, obligations, situations
+
+
+def _part(args: tuple[int, int]) -> list[Tally]:
+    """Worker: every `parts`-th situation, starting at `index`."""
+    index, parts = args
+    situations = _WORK["situations"][index::parts]
+    return tally(_WORK["spec"], _WORK["obligations"], situations, stop_at_first=True)
+
+
+def sweep_parallel(
+    spec: Spec,
+    obligations: Sequence[StepObligation],
+    situations: Sequence[Situation],
+    jobs: int = 2,
+    parts: int = 16,
+) -> list[Outcome]:
+    """Every obligation over every situation, the situations dealt round-robin into `parts`
+    parts (so each part has near and far shapes alike) checked in `jobs` forked workers."""
+    if jobs <= 1 or len(situations) < parts:
+        tallies = tally(spec, obligations, situations)
+        return [verdict(ob, t) for ob, t in zip(obligations, tallies, strict=True)]
+    _WORK.update(spec=spec, obligations=list(obligations), situations=list(situations))
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_part, [(i, parts) for i in range(parts)])
+    finally:
+        _WORK.clear()
+    merged = [Tally() for _ in obligations]
+    for part in results:
+        for whole, piece in zip(merged, part, strict=True):
+            whole.merge(piece)
+    return [verdict(ob, t) for ob, t in zip(obligations, merged, strict=True)]
