@@ -33,6 +33,9 @@ REACHED = (
     "a completed background copy",
     "a restart",
     "an autodelete",
+    "stop accepted",
+    "stop_group accepted",
+    "a stop of a middle target (cleaning)",
 )
 
 
@@ -165,7 +168,8 @@ def test_refusals_are_named_and_change_nothing(engine: Driver) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_a_campaign_conforms_and_reaches_every_declared_feature(name: str, tmp_path: Path) -> None:
     """Every goal the engine's declarations make mandatory is reached (else the verdict would
-    be inconclusive), multi-member group starts and background copy among them."""
+    be inconclusive), multi-member group starts, background copy and stops (of a middle target
+    too: one the specification had to clean) among them."""
     _open(name).close()
     plan = Plan(examples=40, steps=50, seed=3, database=tmp_path / "db", save_to=tmp_path / "cx")
     v = run_campaign(lambda: open_driver(name), plan)
