@@ -25,7 +25,7 @@ from model.state import State, initial_state
 
 from .shapes import Situation
 from .steps import Step, enabled, precondition, replaced_images
-from .sweep import _pre_and_post
+from .sweep import _pre_and_post, invariant_at, premise
 from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation
 
 # -- the claims -----------------------------------------------------------------------------
@@ -36,8 +36,8 @@ def inductive(
 ) -> Query:
     """Inv and the step (with its precondition) imply Inv afterwards."""
     return Query(
-        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
-        invariant(spec, post, g),
+        premise(spec, pre, step, g, x),
+        invariant_at(spec, post, g),
     )
 
 
@@ -47,7 +47,7 @@ def isolation(
     """A host write changes no other volume's image (what the volume reads, not just its ghost)."""
     others = [v for v in pre.ref if v != step.target]
     return Query(
-        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        premise(spec, pre, step, g, x),
         all_of(eq(spec.image(post, v, g), spec.image(pre, v, g)) for v in others),
     )
 
@@ -104,7 +104,7 @@ def completion(
         return None
     t = step.target
     return Query(
-        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        premise(spec, pre, step, g, x),
         eq(spec.image(post, t, g), select(post.ref[t], g)),
     )
 
@@ -117,7 +117,7 @@ def progress(
     holds the grain) the position may leave — so no rule can hold a map in stopping or
     copying for ever while every image stays right."""
     t = step.target
-    inv = and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x]))
+    inv = premise(spec, pre, step, g, x)
     if step.kind == "clean":
         return Query(inv, not_(spec.needs_cleaning(post, t, x)))
     if step.kind == "copy":
@@ -127,7 +127,7 @@ def progress(
         if step.complete:
             ready.append(select(pre.split[t], g))
         return Query(
-            and_(invariant(spec, pre, g), *ready), spec.may_leave(pre, t, step.complete, g)
+            and_(invariant_at(spec, pre, g), *ready), spec.may_leave(pre, t, step.complete, g)
         )
     return None
 
@@ -170,7 +170,7 @@ def whole_write_no_fill(
         return None
     own = [c for c in post.copies if c.target == step.target and c.kind != "clean"]
     return Query(
-        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        premise(spec, pre, step, g, x),
         all_of(not_(c.condition) for c in own),
     )
 
@@ -198,9 +198,7 @@ def incremental_records(
         else:
             want = select(pre.diff[t], g)
         goals.append(eq(select(after, g), want))
-    return Query(
-        and_(invariant(spec, pre, g), precondition(spec, pre, step, [g, x])), all_of(goals)
-    )
+    return Query(premise(spec, pre, step, g, x), all_of(goals))
 
 
 WRITE = frozenset({"write"})

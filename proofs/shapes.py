@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from model.logic import GrainArray
@@ -86,22 +86,29 @@ def empty(n: int) -> Situation:
 
 def reachable(spec: Spec, n: int, limit: int = 200_000) -> list[Situation]:
     """Situations reachable from n plain volumes (each once, up to renaming), nearest first."""
+    return list(iter_reachable(spec, n, limit))
+
+
+def iter_reachable(spec: Spec, n: int, limit: int = 200_000) -> Iterator[Situation]:
+    """`reachable`, each situation as soon as it is found (a check that stops at its first
+    failure need not wait for the whole set)."""
     start = empty(n)
     seen = {canonical(start)}
-    out = [start]
+    yield start
+    found = 1
     queue = deque([start])
-    while queue and len(out) < limit:
+    while queue and found < limit:
         sit = queue.popleft()
         for step in enabled(spec, sit.shape, sit.lost):
             if step.data:
                 continue
             nxt = after(spec, sit, step)
             key = canonical(nxt)
-            if key not in seen:
+            if key not in seen and found < limit:
                 seen.add(key)
-                out.append(nxt)
+                found += 1
+                yield nxt
                 queue.append(nxt)
-    return out
 
 
 def _build(spec: Spec, n: int, family: str, steps: list[Step]) -> Situation:
@@ -195,11 +202,10 @@ GROUP_COMBOS = (
 )
 
 
-def group_situations(bases: list[Situation]) -> list[Situation]:
+def group_situations(bases: Iterable[Situation]) -> Iterator[Situation]:
     """Each base with two more volumes and two created, idle maps onto them, of every
     combination in `GROUP_COMBOS`, from the base's first and last online volumes: what a
     group start begins from (`steps.group_starts` enumerates the start itself)."""
-    out = []
     for base in bases:
         shape = base.shape
         online = [v for v in shape.volumes if v not in base.lost and v not in shape.stopping]
@@ -212,8 +218,7 @@ def group_situations(bases: list[Situation]) -> list[Situation]:
             grown = grown.with_map(a, MapInfo(online[0], type_a, copy_rate=rate_a, order=1))
             grown = grown.with_map(b, MapInfo(src_b, type_b, copy_rate=rate_b, order=2))
             family = f"group-{type_a}{rate_a}-{type_b}{rate_b}-{'one' if same else 'two'}-source"
-            out.append(Situation(grown, base.lost, base.path, family))
-    return out
+            yield Situation(grown, base.lost, base.path, family)
 
 
 def family_situations(spec: Spec, bound: int) -> list[Situation]:

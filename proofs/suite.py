@@ -8,9 +8,10 @@ worker processes (Z3 terms are rebuilt in each worker).
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from .controls import CONTROLS, Control
 from .machine import check_machine, without
 from .obligations import STEP_OBLIGATIONS, check_init, check_tight
 from .refinement import check_refinement
-from .shapes import Situation, family_situations, group_situations, reachable
+from .shapes import Situation, family_situations, group_situations, iter_reachable
 from .structure import STRUCTURAL_CHECKS, check_structure
 from .sweep import Tally, check_steps, tally, verdict
 from .traces import plain_trace
@@ -87,28 +88,31 @@ GROUP_BOUND = 3  # group starts are checked on the families up to this cascade l
 _SHAPES: dict[tuple[str, str, int, int], list[Situation]] = {}  # the real Spec's, per process
 
 
-def _cached(spec: Spec, s: Settings, over: str, build: Callable[[], list[Situation]]) -> list:
+def _cached(
+    spec: Spec, s: Settings, over: str, build: Callable[[], Iterable[Situation]]
+) -> Iterable[Situation]:
     """The situations of the real specification are enumerated once per process (and forked
-    workers inherit them); a wrong rule's (a control's) are its own, every time."""
+    workers inherit them); a wrong rule's (a control's) are its own, every time, and found as
+    they are needed (a control stops at its first failure)."""
     if type(spec) is not Spec:
         return build()
     key = (over, spec.policy, s.volumes, s.bound)
     if key not in _SHAPES:
-        _SHAPES[key] = build()
+        _SHAPES[key] = list(build())
     return _SHAPES[key]
 
 
-def situations(spec: Spec, s: Settings) -> list[Situation]:
+def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
     """Every shape the step obligations cover."""
     return _cached(
         spec,
         s,
         "shapes",
-        lambda: reachable(spec, s.volumes) + family_situations(spec, s.bound),
+        lambda: itertools.chain(iter_reachable(spec, s.volumes), family_situations(spec, s.bound)),
     )
 
 
-def groups(spec: Spec, s: Settings) -> list[Situation]:
+def groups(spec: Spec, s: Settings) -> Iterable[Situation]:
     """The shapes group starts begin from: the covered shapes of n volumes and the families up
     to `GROUP_BOUND`, each with two created maps to start together (`shapes.group_situations`)."""
     return _cached(
@@ -116,7 +120,9 @@ def groups(spec: Spec, s: Settings) -> list[Situation]:
         s,
         "groups",
         lambda: group_situations(
-            reachable(spec, s.volumes) + family_situations(spec, min(s.bound, GROUP_BOUND))
+            itertools.chain(
+                iter_reachable(spec, s.volumes), family_situations(spec, min(s.bound, GROUP_BOUND))
+            )
         ),
     )
 
@@ -286,7 +292,7 @@ def sweep_task(args: tuple[str, tuple[str, ...], int, int, Settings]) -> list[Ta
     step obligations together (`proofs/sweep.py`)."""
     over, names, index, parts, s = args
     spec = Spec(s.policy)
-    every = groups(spec, s) if over == "groups" else situations(spec, s)
+    every = list(groups(spec, s) if over == "groups" else situations(spec, s))
     return tally(spec, [STEPS[n] for n in names], every[index::parts])
 
 
@@ -300,7 +306,7 @@ def _sweeps(
     for over, every in (("shapes", situations), ("groups", groups)):
         these = tuple(n for n in names if STEPS[n].over == over)
         if these:
-            count = len(every(spec, s))  # enumerated here, once: forked workers inherit it
+            count = len(list(every(spec, s)))  # enumerated here, once: workers inherit it
             parts = max(1, min(4 * jobs, count // 25))
             out += [(over, these, i, parts, s) for i in range(parts)]
     return out

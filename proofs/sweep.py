@@ -12,20 +12,22 @@ and merges what each found (a failure is reported from the first part that found
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
+from model.invariant import invariant
 from model.logic import Data, Grain, Patch, and_, not_, or_, select
 from model.rules import Spec
 from model.state import State, symbolic_state
 
 from .shapes import Situation
-from .steps import Step, apply, enabled, with_map
+from .steps import Step, apply, enabled, precondition, with_map
 from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation
 
 
@@ -37,6 +39,45 @@ def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[Sta
     payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
     post = apply(spec, pre, step, x if step.data else None, payload)
     return pre, post, x
+
+
+# The terms the claims about one (shape, step) pair share — the invariant before and after, the
+# step's premise — built once for the pair while `tally` asks about it (None: no pair open).
+_TERMS: dict[tuple[str, int], Any] | None = None
+
+
+@contextlib.contextmanager
+def _pair_terms() -> Iterator[None]:
+    """While the claims about one pair are built, the terms they share are built once."""
+    global _TERMS
+    _TERMS = {}
+    try:
+        yield
+    finally:
+        _TERMS = None
+
+
+def _shared(kind: str, of: Any, build: Any) -> Any:
+    if _TERMS is None:
+        return build()
+    key = (kind, id(of))  # `of` lives as long as the pair: its id is not reused meanwhile
+    if key not in _TERMS:
+        _TERMS[key] = build()
+    return _TERMS[key]
+
+
+def invariant_at(spec: Spec, st: State, g: Any) -> Any:
+    """Inv at grain g of a state (built once per pair)."""
+    return _shared("inv", st, lambda: invariant(spec, st, g))
+
+
+def premise(spec: Spec, pre: State, step: Step, g: Any, x: Any) -> Any:
+    """Inv before the step and the step's precondition at g and x (built once per pair)."""
+    return _shared(
+        "premise",
+        pre,
+        lambda: and_(invariant_at(spec, pre, g), precondition(spec, pre, step, [g, x])),
+    )
 
 
 def _vacuity_kind(spec: Spec, sit: Situation, step: Step) -> str:
@@ -148,18 +189,20 @@ def tally(
                     out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
                 continue
             g = z3.Const("g", Grain)
-            queries = []
-            for i in asked:
-                query = obligations[i].claim(spec, sit, step, pre, post, g, x)
+            with _pair_terms():
+                queries = [
+                    (i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked
+                ]
+            for i, query in queries:
                 if query is None:
                     continue
-                queries.append((i, query))
                 out[i].queries += 1
                 for key in (kind, f"the {sit.family} shapes"):
                     out[i].tried.add(key)
                     if key not in out[i].satisfiable and _premises_hold(solver, query):
                         out[i].satisfiable.add(key)
-            _ask(solver, queries, out, sit, step, (pre, post, g, x))
+            asking = [(i, q) for i, q in queries if q is not None]
+            _ask(solver, asking, out, sit, step, (pre, post, g, x))
             share = (time.perf_counter() - began) / len(asked)
             for i in asked:
                 out[i].seconds += share
