@@ -164,3 +164,40 @@ def test_the_harness_catches_an_engine_driver_that_stops_wrongly(
     plan = Plan(examples=40, steps=50, seed=3, database=tmp_path / "db", save_to=tmp_path / "cx")
     v = run_campaign(lambda: open_driver(name), plan)
     assert v.status == "nonconformance" and v.kind in ("accepted", "state"), (v.kind, v.problem)
+
+
+def test_a_revived_target_holds_the_engines_values_and_they_are_still_checked() -> None:
+    """A stopped target deleted with force holds "possibly inconsistent data": the engine's
+    (here: its source's image at the start, read through the frozen node) and the
+    specification engine's (nothing: no grain was ever copied) differ, and both are right.
+    The session pins the engine's values, and a target later started from the revived volume
+    takes them on; neither is an internal disagreement, and the pinned values hold from then
+    on."""
+    from harness.core import Hello, Session
+    from harness.drivers import open_spec
+
+    _open("qemu-offline").close()
+    sut = open_driver("qemu-offline")
+    try:
+        s = Session(sut, open_spec(), Hello.parse(sut.request({"op": "hello"})))
+        for v in ("S", "T", "U"):
+            s.send({"op": "create_volume", "volume": v, "size": 2})
+        s.send({"op": "write", "volume": "S", "block": 0, "data": ["a", "b"]})
+        s.send({"op": "create_map", "map": "st", "source": "S", "target": "T", "type": "snapshot"})
+        s.send({"op": "start", "map": "st"})
+        assert s.send({"op": "stop", "map": "st"})["state"] == "stopped"
+        s.send({"op": "delete_map", "map": "st", "force": True})
+        assert s.send({"op": "read", "volume": "T", "block": 0, "count": 2})["data"] == ["a", "b"]
+        assert s.spec.request({"op": "read", "volume": "T", "block": 0, "count": 2})["data"] == [
+            "",
+            "",
+        ]  # the specification engine's own physical contents
+        assert s.oracle.adopted == {"T"}
+        s.send({"op": "create_map", "map": "tu", "source": "T", "target": "U", "type": "snapshot"})
+        s.send({"op": "start", "map": "tu"})
+        assert s.oracle.adopted == {"T", "U"}
+        s.observe()  # every volume read and checked: no disagreement
+        reads = [e for e in s.log if e.request["op"] == "read" and e.request["volume"] == "U"]
+        assert reads[-1].expect == {"ok": True, "data": ["a", "b"]}  # pinned, then required
+    finally:
+        sut.close()
