@@ -9,6 +9,7 @@ replayed from the empty system.
 from __future__ import annotations
 
 import itertools
+import random
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -109,6 +110,29 @@ def iter_reachable(spec: Spec, n: int, limit: int = 200_000) -> Iterator[Situati
                 found += 1
                 yield nxt
                 queue.append(nxt)
+
+
+def sampled(spec: Spec, n: int, count: int, seed: int = 0, depth: int = 10) -> list[Situation]:
+    """Up to `count` distinct situations (up to renaming) that seeded random walks of up to
+    `depth` structural steps reach from n plain volumes: a fixed, cheap sample of a set too
+    large to enumerate every time (the exhaustive set is `reachable`)."""
+    rng = random.Random(seed)
+    seen = {canonical(empty(n))}
+    out: list[Situation] = []
+    for _ in range(count * 20):
+        sit = replace(empty(n), family=f"sampled-{n}")
+        for _ in range(rng.randint(1, depth)):
+            steps = [st for st in enabled(spec, sit.shape, sit.lost) if not st.data]
+            if not steps:
+                break
+            sit = after(spec, sit, rng.choice(steps))
+        key = canonical(sit)
+        if key not in seen:
+            seen.add(key)
+            out.append(sit)
+            if len(out) == count:
+                break
+    return out
 
 
 def _build(spec: Spec, n: int, family: str, steps: list[Step]) -> Situation:

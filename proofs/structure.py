@@ -86,15 +86,28 @@ def freezes_a_head(spec: Spec, sit: Situation, step: Step, shape: Shape) -> bool
     return any(shape.is_frozen(h) for h in shape.heads_of(step.target))
 
 
+def _freezes_its_copies(shape: Shape, volume: str) -> bool:
+    """A frozen head of the volume is read by a target of a map that copies from it."""
+    maps = dict(shape.maps)
+    return any(
+        shape.is_frozen(h) and any(maps[t].source == volume for t in shape.chains[h[0]].targets)
+        for h in shape.heads_of(volume)
+    )
+
+
 def restore_detected(spec: Spec, sit: Situation, step: Step, shape: Shape) -> str | None:
-    """A start that freezes a head of its target needs the restore flag (nothing overwrites
-    what other targets read without it); and the flag is asked only of a start onto the
-    source of an active map — the product's definition of a restore (product.md §4), which
-    also covers a source whose targets no longer read it (a mixed cascade its clone left)."""
+    """A start that freezes a head of its target read by that volume's own copies needs the
+    restore flag (nothing overwrites what its copies read without it); and the flag is asked
+    only of a start onto the source of an active map — the product's definition of a restore
+    (product.md §4), which also covers a source whose targets no longer read it (a mixed
+    cascade its clone left). A frozen head read only by other volumes' copies needs no flag:
+    a target whose source left the cascade above it reads through the next volume up, which
+    the product does not count as that volume's copy (3 volumes: V1->V0, V0->V2, V0 leaves,
+    then a start onto V1 freezes the head V2 reads)."""
     before = with_map(sit.shape, step)
     flagged = spec.needs_restore(before, step.target)
-    if freezes_a_head(spec, sit, step, shape) and not flagged:
-        return f"{step.label()} freezes a head of {step.target} without needing restore"
+    if _freezes_its_copies(shape, step.target) and not flagged:
+        return f"{step.label()} freezes a head its copies read without needing restore"
     sources = {before.map_of(t).source for t in before.active()}
     if flagged and step.target not in sources:
         return f"{step.label()} needs restore, but no active map copies from {step.target}"

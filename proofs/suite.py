@@ -23,7 +23,7 @@ from .controls import CONTROLS, Control
 from .machine import check_machine, without
 from .obligations import STEP_OBLIGATIONS, check_init, check_tight
 from .refinement import check_refinement
-from .shapes import Situation, family_situations, group_situations, iter_reachable
+from .shapes import Situation, family_situations, group_situations, iter_reachable, sampled
 from .structure import STRUCTURAL_CHECKS, check_structure
 from .sweep import Tally, check_steps, tally, verdict
 from .traces import plain_trace
@@ -37,6 +37,7 @@ class Settings:
 
     bound: int = 6  # cascade length K
     volumes: int = 2  # n for the reachable shapes and the bounded search
+    sample: int = 200  # shapes of n+1 volumes sampled by seeded random walks (0: none)
     depth: int = 2  # structural steps in the bounded search
     data_steps: int = 1  # symbolic data steps around each structural step
     policy: str = "per-type"
@@ -96,7 +97,7 @@ def _cached(
     they are needed (a control stops at its first failure)."""
     if type(spec) is not Spec:
         return build()
-    key = (over, spec.policy, s.volumes, s.bound)
+    key = (over, spec.policy, s.volumes, s.bound, s.sample)
     if key not in _SHAPES:
         _SHAPES[key] = list(build())
     return _SHAPES[key]
@@ -108,7 +109,11 @@ def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
         spec,
         s,
         "shapes",
-        lambda: itertools.chain(iter_reachable(spec, s.volumes), family_situations(spec, s.bound)),
+        lambda: itertools.chain(
+            iter_reachable(spec, s.volumes),
+            family_situations(spec, s.bound),
+            sampled(spec, s.volumes + 1, s.sample) if s.sample else (),
+        ),
     )
 
 

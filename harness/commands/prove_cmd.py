@@ -43,6 +43,12 @@ def add_parser(sub: Any) -> None:
         default=2,
         help="volumes for the reachable shapes and the bounded search (default 2)",
     )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=200,
+        help="shapes of one volume more, sampled by seeded random walks (default 200; 0: none)",
+    )
     p.add_argument("--only", help="only obligations and controls whose name contains this")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     p.add_argument(
@@ -81,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(console, "--depth must be 0-6 and --data-steps 0-4")
     if not 2 <= args.volumes <= 3:
         return _usage_error(console, "--volumes must be 2 or 3")
+    if not 0 <= args.sample <= 5000:
+        return _usage_error(console, "--sample must be 0-5000")
     if args.json and args.json != "-":
         writable(args.json)
     if args.traces:
@@ -89,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     if args.only and not any(args.only in n for n in names):
         return _usage_error(console, f"no obligation or control matches {args.only!r}")
     settings = Settings(
-        bound=args.bound, volumes=args.volumes, depth=args.depth, data_steps=args.data_steps
+        bound=args.bound,
+        volumes=args.volumes,
+        depth=args.depth,
+        data_steps=args.data_steps,
+        sample=args.sample,
     )
     began = time.perf_counter()
     with console.status("proving…"):
@@ -98,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     ok = passed(rows)
     table = Table(
         title=f"cascadecheck prove (K={args.bound}, n={args.volumes}, "
-        f"depth={args.depth}+{args.data_steps})"
+        f"{args.sample} sampled at n={args.volumes + 1}, depth={args.depth}+{args.data_steps})"
     )
     for column in ("obligation", "role", "verdict", "time", "queries"):
         table.add_column(column, justify="right" if column in ("time", "queries") else "left")
