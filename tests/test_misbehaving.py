@@ -160,8 +160,9 @@ def test_huge_valid_answers_are_read_and_checked(tmp_path: Path) -> None:
         if r['op'] == 'read':
             a = engine.handle(r); a['padding'] = 'x' * 5_000_000; answer(a, ident); continue
     """
-    v = campaign(program(tmp_path, body), tmp_path)
+    v = campaign(program(tmp_path, body), tmp_path, fill_gaps=False)  # 3 sequences suffice
     assert v.status in ("conforms", "inconclusive"), v.problem
+    assert any(r["op"] == "read" and r["outcome"] == "accepted" for r in v.by_rule)  # 5 MB each
 
 
 # -- bounded memory, measured in a separate process ------------------------------------------
