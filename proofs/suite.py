@@ -25,7 +25,7 @@ from .obligations import STEP_OBLIGATIONS, check_init, check_tight
 from .refinement import check_refinement
 from .shapes import Situation, family_situations, group_situations, iter_reachable, sampled
 from .structure import STRUCTURAL_CHECKS, check_structure
-from .sweep import Tally, check_steps, tally, verdict
+from .sweep import Tally, check_steps, merged, tally, verdict
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
 from .verdicts import Failure, Outcome
@@ -318,12 +318,17 @@ def _sweeps(
 
 
 def _sweep_rows(parts: list[tuple[str, tuple, int, int, Settings]], results: list) -> list[Row]:
-    """One row per step obligation, its parts' tallies merged."""
-    merged: dict[str, Tally] = {}
-    for (_, names, _, _, _), tallies in zip(parts, results, strict=True):
-        for name, t in zip(names, tallies, strict=True):
-            merged.setdefault(name, Tally()).merge(t)
-    return [_outcome_row(verdict(STEPS[n], t)) for n, t in merged.items()]
+    """One row per step obligation, its parts' tallies merged (each pass's parts share one
+    tuple of names)."""
+    rows = []
+    for over in ("shapes", "groups"):
+        mine = [(p[1], r) for p, r in zip(parts, results, strict=True) if p[0] == over]
+        if mine:
+            names, tallies = mine[0][0], merged(r for _, r in mine)
+            rows += [
+                _outcome_row(verdict(STEPS[n], t)) for n, t in zip(names, tallies, strict=True)
+            ]
+    return rows
 
 
 def run_suite(

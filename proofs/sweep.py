@@ -297,8 +297,15 @@ def sweep_parallel(
             results = pool.map(_part, [(i, parts) for i in range(parts)])
     finally:
         _WORK.clear()
-    merged = [Tally() for _ in obligations]
-    for part in results:
-        for whole, piece in zip(merged, part, strict=True):
+    return [verdict(ob, t) for ob, t in zip(obligations, merged(results), strict=True)]
+
+
+def merged(parts: Iterable[Sequence[Tally]]) -> list[Tally]:
+    """The tallies of a pass's parts (one list per part, obligation by obligation) folded into
+    one per obligation, in part order."""
+    out: list[Tally] = []
+    for part in parts:
+        out = out or [Tally() for _ in part]
+        for whole, piece in zip(out, part, strict=True):
             whole.merge(piece)
-    return [verdict(ob, t) for ob, t in zip(obligations, merged, strict=True)]
+    return out

@@ -4,7 +4,6 @@ map starts again or is deleted with force, and the harness catches a driver that
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,6 @@ from harness.drivers.image_engine import ImageEngine
 from harness.drivers.qemu_offline import QemuOffline
 
 from .test_engines import ALL, _do, _image, _open
-
-
-@pytest.fixture
-def engine(request: pytest.FixtureRequest) -> Iterator[Driver]:
-    driver = _open(request.param)
-    driver.request({"op": "reset", "grain_size": 2})
-    yield driver
-    driver.close()
 
 
 def _refused(d: Driver, code: str, op: str, **fields: Any) -> None:

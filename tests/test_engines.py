@@ -10,7 +10,6 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +45,6 @@ def _open(name: str) -> Driver:
         if REQUIRED:
             pytest.fail(f"{name} must be available in CI: {err}")
         pytest.skip(f"{name} unavailable here: {err}")
-
-
-@pytest.fixture
-def engine(request: pytest.FixtureRequest) -> Iterator[Driver]:
-    driver = _open(request.param)
-    driver.request({"op": "reset", "grain_size": 2})
-    yield driver
-    driver.close()
 
 
 def _do(d: Driver, op: str, **fields: Any) -> dict[str, Any]:
