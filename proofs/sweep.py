@@ -34,21 +34,23 @@ from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation
 def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
     """A symbolic pre-state for the situation, the step applied at grain x, and x."""
     shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
-    pre = symbolic_state(shape, tag, sit.lost)
+    pre = _shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
     x = z3.Const(f"x{tag}", Grain)
     payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
     post = apply(spec, pre, step, x if step.data else None, payload)
     return pre, post, x
 
 
-# The terms the claims about one (shape, step) pair share — the invariant before and after, the
-# step's premise — built once for the pair while `tally` asks about it (None: no pair open).
-_TERMS: dict[tuple[str, int], Any] | None = None
+# The terms the claims about one situation share — its symbolic pre-states, the invariant of
+# each state, each step's premise — built once while `tally` works on the situation (None: no
+# situation open). A shape's steps share its pre-state (a start's, the shape with the map
+# defined), so the invariant before the step is built once per shape, not once per step.
+_TERMS: dict[Any, tuple[Any, Any]] | None = None
 
 
 @contextlib.contextmanager
-def _pair_terms() -> Iterator[None]:
-    """While the claims about one pair are built, the terms they share are built once."""
+def _situation_terms() -> Iterator[None]:
+    """While the claims about one situation are built, the terms they share are built once."""
     global _TERMS
     _TERMS = {}
     try:
@@ -57,18 +59,20 @@ def _pair_terms() -> Iterator[None]:
         _TERMS = None
 
 
-def _shared(kind: str, of: Any, build: Any) -> Any:
+def _shared(kind: str, of: Any, build: Any, key: Any = None) -> Any:
+    """`build()` once per situation for (kind, `of`); `of` is kept alive with the value, so the
+    id in the key is not reused by another object meanwhile."""
     if _TERMS is None:
         return build()
-    key = (kind, id(of))  # `of` lives as long as the pair: its id is not reused meanwhile
-    if key not in _TERMS:
-        _TERMS[key] = build()
-    return _TERMS[key]
+    full = (kind, id(of) if key is None else key)
+    if full not in _TERMS:
+        _TERMS[full] = (of, build())
+    return _TERMS[full][1]
 
 
 def invariant_at(spec: Spec, st: State, g: Any) -> Any:
-    """Inv at grain g of a state (built once per pair)."""
-    return _shared("inv", st, lambda: invariant(spec, st, g))
+    """Inv at grain g of a state (built once per situation)."""
+    return _shared("inv", st, lambda: invariant(spec, st, g), key=(id(st), g.get_id()))
 
 
 def premise(spec: Spec, pre: State, step: Step, g: Any, x: Any) -> Any:
@@ -77,6 +81,7 @@ def premise(spec: Spec, pre: State, step: Step, g: Any, x: Any) -> Any:
         "premise",
         pre,
         lambda: and_(invariant_at(spec, pre, g), precondition(spec, pre, step, [g, x])),
+        key=(id(pre), step, g.get_id(), x.get_id()),
     )
 
 
@@ -170,45 +175,55 @@ def tally(
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     for sit in situations:
-        for step in enabled(spec, sit.shape, sit.lost):
-            asked = [
-                i
-                for i, ob in enumerate(obligations)
-                if step.kind in ob.kinds and not (stop_at_first and out[i].failure)
-            ]
-            if not asked:
-                continue
-            began = time.perf_counter()
-            kind = _vacuity_kind(spec, sit, step)
-            for i in asked:
-                out[i].offered.add(kind)
-            try:
-                pre, post, x = _pre_and_post(spec, sit, step, "")
-            except Exception as err:
-                for i in asked:
-                    out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
-                continue
-            g = z3.Const("g", Grain)
-            with _pair_terms():
-                queries = [
-                    (i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked
-                ]
-            for i, query in queries:
-                if query is None:
-                    continue
-                out[i].queries += 1
-                for key in (kind, f"the {sit.family} shapes"):
-                    out[i].tried.add(key)
-                    if key not in out[i].satisfiable and _premises_hold(solver, query):
-                        out[i].satisfiable.add(key)
-            asking = [(i, q) for i, q in queries if q is not None]
-            _ask(solver, asking, out, sit, step, (pre, post, g, x))
-            share = (time.perf_counter() - began) / len(asked)
-            for i in asked:
-                out[i].seconds += share
+        with _situation_terms():
+            _tally_situation(spec, obligations, sit, stop_at_first, out, solver)
         if stop_at_first and all(t.failure for t in out):
             break
     return out
+
+
+def _tally_situation(
+    spec: Spec,
+    obligations: Sequence[StepObligation],
+    sit: Situation,
+    stop_at_first: bool,
+    out: list[Tally],
+    solver: z3.Solver,
+) -> None:
+    """Every obligation at every step enabled at one situation."""
+    for step in enabled(spec, sit.shape, sit.lost):
+        asked = [
+            i
+            for i, ob in enumerate(obligations)
+            if step.kind in ob.kinds and not (stop_at_first and out[i].failure)
+        ]
+        if not asked:
+            continue
+        began = time.perf_counter()
+        kind = _vacuity_kind(spec, sit, step)
+        for i in asked:
+            out[i].offered.add(kind)
+        try:
+            pre, post, x = _pre_and_post(spec, sit, step, "")
+        except Exception as err:
+            for i in asked:
+                out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
+            continue
+        g = z3.Const("g", Grain)
+        queries = [(i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked]
+        for i, query in queries:
+            if query is None:
+                continue
+            out[i].queries += 1
+            for key in (kind, f"the {sit.family} shapes"):
+                out[i].tried.add(key)
+                if key not in out[i].satisfiable and _premises_hold(solver, query):
+                    out[i].satisfiable.add(key)
+        asking = [(i, q) for i, q in queries if q is not None]
+        _ask(solver, asking, out, sit, step, (pre, post, g, x))
+        share = (time.perf_counter() - began) / len(asked)
+        for i in asked:
+            out[i].seconds += share
 
 
 def _ask(
