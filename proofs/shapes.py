@@ -135,6 +135,15 @@ def sampled(spec: Spec, n: int, count: int, seed: int = 0, depth: int = 10) -> l
     return out
 
 
+def sampled_beyond(spec: Spec, n: int, count: int) -> Iterator[Situation]:
+    """Samples of the next three volume counts: `count` shapes of n+1 volumes, `count` // 4 of
+    n+2 and `count` // 10 of n+3, the walks longer as there are more volumes to link (4 steps
+    per volume, less 2): topologies no covered set of n volumes has, cheaply."""
+    for extra, share in ((1, 1), (2, 4), (3, 10)):
+        size = n + extra
+        yield from sampled(spec, size, count // share, depth=4 * size - 2)
+
+
 def _build(spec: Spec, n: int, family: str, steps: list[Step]) -> Situation:
     sit = replace(empty(n), family=family)
     for step in steps:

@@ -247,3 +247,39 @@ def test_a_rule_that_never_finishes_fails_its_obligation_by_name() -> None:
     assert "recurse without end" in out.failure.detail
     assert out.failure.situation is not None
     assert out.failure.situation.family.startswith("restore-ring")
+
+
+def test_the_covered_set_is_closed_and_a_set_with_a_gap_is_caught() -> None:
+    """Closure is what makes the shape-by-shape checks an induction: every structural successor
+    of every shape 2 volumes reach is in the set (up to renaming). A set with one shape taken
+    out, or without the empty system, is not closed, and the check says where."""
+    from proofs.closure import check_closed
+
+    spec = Spec()
+    every = reachable(spec, 2)
+    out = check_closed(spec, every, volumes=2)
+    assert out.verdict == "proved" and out.queries > len(every)
+    assert f"every shape 2 volumes reach ({len(every)})" in out.note
+    gap = every[len(every) // 2]
+    holed = check_closed(spec, [s for s in every if s is not gap])
+    assert holed.verdict == "failed" and holed.failure is not None
+    assert holed.failure.step is not None and "outside" in holed.failure.detail
+    headless = check_closed(spec, every[1:])
+    assert headless.verdict == "failed" and "empty system" in headless.failure.detail  # type: ignore[union-attr]
+
+
+def test_samples_reach_topologies_of_more_volumes_and_catch_wrong_rules() -> None:
+    """Every run checks samples of n+1..n+3 volumes; the four- and five-volume ones alone catch
+    a write that preserves only its first direct reader (caught otherwise only by a family)."""
+    from proofs.controls import FirstReaderOnly
+    from proofs.obligations import STEP_OBLIGATIONS
+    from proofs.shapes import sampled_beyond
+    from proofs.sweep import check_steps
+
+    samples = list(sampled_beyond(Spec(), 2, 40))
+    sizes = {len(s.shape.volumes) for s in samples}
+    assert sizes == {3, 4, 5} and len(samples) == 40 + 10 + 4
+    write = next(o for o in STEP_OBLIGATIONS if o.name == "write-keeps-images")
+    wide = [s for s in sampled_beyond(FirstReaderOnly(), 2, 200) if len(s.shape.volumes) > 3]
+    assert check_steps(FirstReaderOnly(), write, wide).verdict == "failed"
+    assert check_steps(Spec(), write, samples).verdict == "proved"

@@ -47,7 +47,8 @@ def add_parser(sub: Any) -> None:
         "--sample",
         type=int,
         default=200,
-        help="shapes of one volume more, sampled by seeded random walks (default 200; 0: none)",
+        help="shapes of one volume more sampled by seeded random walks, and a quarter and a"
+        " tenth as many of two and three more (default 200; 0: none)",
     )
     p.add_argument("--only", help="only obligations and controls whose name contains this")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
@@ -110,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     ok = passed(rows)
     table = Table(
         title=f"cascadecheck prove (K={args.bound}, n={args.volumes}, "
-        f"{args.sample} sampled at n={args.volumes + 1}, depth={args.depth}+{args.data_steps})"
+        f"sampled {args.sample}/{args.sample // 4}/{args.sample // 10} at n={args.volumes + 1}.."
+        f"{args.volumes + 3}, depth={args.depth}+{args.data_steps})"
     )
     for column in ("obligation", "role", "verdict", "time", "queries"):
         table.add_column(column, justify="right" if column in ("time", "queries") else "left")
