@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import z3
@@ -33,7 +34,21 @@ from model.rules import Spec
 from model.shape import Shape
 from model.state import State, symbolic_state
 
-from .shapes import Situation, chain_families
+from .forest import (
+    Forest,
+    background_copy,
+    fresh_forest,
+    insert,
+    linked_top,
+    remove_a,
+    remove_target,
+    source,
+    write_a,
+    write_linked_head,
+    write_source,
+    write_target,
+)
+from .shapes import Situation, after, chain_families
 from .steps import Step, apply, with_map
 from .unbounded import Cascade, fresh, head_write, insert_first, remove_cleaned, target_write
 from .verdicts import Failure, Outcome
@@ -154,3 +169,189 @@ def check_refinement(spec: Spec, bound: int) -> Outcome:
                     Failure(None, None, detail),
                 )
     return Outcome("unbounded-refines-spec", "proved", time.perf_counter() - began, queries)
+
+
+# -- the forest: linked cascades and the per-type pair ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForestShape:
+    """Which of `Spec`'s volumes the forest's positions are: S, A's, B's and L's targets from
+    their heads, L's head volume, and whether it has left A (then L's head is physical)."""
+
+    source: str
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    linked: tuple[str, ...]
+    head: str
+    left: bool
+
+
+def forest_situation(spec: Spec, na: int, nb: int, nl: int, p: int, left: bool) -> Situation:
+    """`Spec`'s shape for a forest: S = V0 with na snapshots and nb clones, nl clones of A's
+    target at p (when `left`, an extra target at p that then completed and left A, so L's head
+    is physical), and one spare volume for starts; targets are started farthest first."""
+    extra = 1 if left else 0
+    names = iter(f"V{i}" for i in range(1, na + extra + nb + nl + 2))
+    a = [next(names) for _ in range(na + extra)]
+    b = [next(names) for _ in range(nb)]
+    linked = [next(names) for _ in range(nl)]
+    steps = [Step("start", t, "V0", map_type="snapshot") for t in reversed(a)]
+    steps += [Step("start", t, "V0", map_type="clone") for t in reversed(b)]
+    steps += [Step("start", t, a[p - 1], map_type="clone") for t in reversed(linked)]
+    if left:
+        steps.append(Step("leave", a[p - 1], complete=True))
+    family = f"forest-{na}-{nb}-{nl}-p{p}{'-left' if left else ''}"
+    sit = Situation(Shape(("V0", *a, *b, *linked, next(names))), frozenset(), (), family)
+    for step in steps:
+        sit = after(spec, sit, step)
+    return sit
+
+
+def forest_roles(shape: Shape, head: str) -> ForestShape:
+    """Read the forest's roles off a `Spec` shape (L's head volume given)."""
+
+    def chain(kind: str, of: str) -> tuple[str, ...]:
+        found = [c for c in shape.chains if c.head == of and c.kind == kind]
+        return found[0].targets if found else ()
+
+    a = chain("snapshot", "V0")
+    return ForestShape("V0", a, chain("clone", "V0"), chain("clone", head), head, head not in a)
+
+
+def forest_related(f: Forest, st: State, roles: ForestShape, g: Any) -> Any:
+    """R for the forest: each cascade as `related` says for one, S's grain, and where L hangs:
+    A's position p (1-based) while its head volume is in A, with that volume's own grain even
+    where it does not hold it (once it leaves, L's head presents it), else that grain."""
+    parts = [f.a.phys[0] == select(st.phys[roles.source], g)]
+    for c, targets in ((f.a, roles.a), (f.b, roles.b), (f.linked, roles.linked)):
+        parts.append(c.n == len(targets))
+        for i, v in enumerate(targets, start=1):
+            held = select(st.split[v], g)
+            parts += [
+                c.split[i] == held,
+                z3.Implies(held, c.phys[i] == select(st.phys[v], g)),
+                c.ref[i] == select(st.ref[v], g),
+            ]
+    if roles.left:
+        parts += [f.l_own, f.linked.phys[0] == select(st.phys[roles.head], g)]
+    else:
+        p = roles.a.index(roles.head) + 1  # its own grain, held or not: it may become L's head
+        parts += [z3.Not(f.l_own), f.p == p, f.a.phys[p] == select(st.phys[roles.head], g)]
+    return z3.And(*parts)
+
+
+def _forest_cases(sit: Situation, roles: ForestShape) -> list[tuple[str, Any, Any]]:
+    """Each forest operation, as `Spec` steps and as the forest's own step."""
+    spare = sit.shape.volumes[-1]
+    cases: list[tuple[str, Any, Any]] = [
+        ("write to S", Step("write", "V0"), lambda f, d: write_source(f, d)),
+        (
+            "insertion into A",
+            Step("start", spare, "V0", map_type="snapshot"),
+            lambda f, d: replace(f, a=insert(f.a, source(f)), p=f.p + 1),
+        ),
+        (
+            "insertion into B",
+            Step("start", spare, "V0", map_type="clone"),
+            lambda f, d: replace(f, b=insert(f.b, source(f))),
+        ),
+        (
+            "insertion into L",
+            Step("start", spare, roles.head, map_type="clone"),
+            lambda f, d: replace(f, linked=insert(f.linked, linked_top(f))),
+        ),
+    ]
+    if roles.left:
+        cases.append(("write to L's head", Step("write", roles.head), write_linked_head))
+    for m, v in enumerate(roles.a, start=1):
+        cases.append((f"write to A {m}", Step("write", v), lambda f, d, m=m: write_a(f, m, d)))
+        if len(roles.a) >= 2:
+            leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+            cases.append((f"removal of A {m}", leave, lambda f, d, m=m: remove_a(f, m)))
+    for name, targets, field in (("B", roles.b, "b"), ("L", roles.linked, "linked")):
+        for m, v in enumerate(targets, start=1):
+            leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+
+            def on(f: Forest, change: Any, field: str = field) -> Forest:
+                return replace(f, **{field: change(getattr(f, field))})
+
+            cases += [
+                (
+                    f"write to {name} {m}",
+                    Step("write", v),
+                    lambda f, d, m=m, on=on: on(f, lambda c: write_target(c, m, d)),
+                ),
+                (
+                    f"background copy into {name} {m}",
+                    Step("copy", v),
+                    lambda f, d, m=m, on=on: on(f, lambda c: background_copy(c, m, c.ref[m])),
+                ),
+                (
+                    f"removal of {name} {m}",
+                    leave,
+                    lambda f, d, m=m, on=on: on(f, lambda c: remove_target(c, m)),
+                ),
+            ]
+    return cases
+
+
+def forest_sizes(total: int) -> list[tuple[int, int, int, int, bool]]:
+    """Every (nA, nB, nL, p, left) with nA >= 1 and nA + nB + nL <= total."""
+    return [
+        (na, nb, nl, p, left)
+        for na in range(1, total + 1)
+        for nb in range(total - na + 1)
+        for nl in range(total - na - nb + 1)
+        for p in range(1, na + 1)
+        for left in (False, True)
+    ]
+
+
+def check_forest_refinement(spec: Spec, total: int) -> Outcome:
+    """`unbounded-forest-refines-spec`: every forest operation agrees with `Spec` on every
+    forest of at most `total` targets (see `proofs/forest.py`)."""
+    began = time.perf_counter()
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    queries = 0
+    g = z3.Const("g", Grain)
+    d = z3.Const("d", Data)
+    for na, nb, nl, p, left in forest_sizes(total):
+        sit = forest_situation(spec, na, nb, nl, p, left)
+        roles = forest_roles(sit.shape, f"V{p}")  # A's p-th target from the head, as built
+        for label, steps, model_step in _forest_cases(sit, roles):
+            pre, post = _spec_side(spec, sit, steps, g, d)
+            f = fresh_forest(f"_{queries}")
+            queries += 1
+            solver.push()
+            solver.add(forest_related(f, pre, roles, g), invariant(spec, pre, g))
+            if label == "write to S" and solver.check() == z3.unsat:  # vacuity, per shape
+                solver.pop()
+                return _forest_failed(
+                    began, queries, f"vacuous: no state of {sit.family} is related"
+                )
+            after_roles = forest_roles(post.shape, roles.head)
+            solver.add(z3.Not(forest_related(model_step(f, d), post, after_roles, g)))
+            verdict = solver.check()
+            solver.pop()
+            if verdict != z3.unsat:
+                detail = f"{sit.family}, {label}: the forest and Spec " + (
+                    "disagree" if verdict == z3.sat else f"unknown ({solver.reason_unknown()})"
+                )
+                out = _forest_failed(began, queries, detail)
+                out.verdict = "failed" if verdict == z3.sat else "unknown"
+                return out
+    out = Outcome("unbounded-forest-refines-spec", "proved", time.perf_counter() - began, queries)
+    out.note = f"every forest of at most {total} targets ({len(forest_sizes(total))} shapes)"
+    return out
+
+
+def _forest_failed(began: float, queries: int, detail: str) -> Outcome:
+    return Outcome(
+        "unbounded-forest-refines-spec",
+        "failed",
+        time.perf_counter() - began,
+        queries,
+        Failure(None, None, detail),
+    )

@@ -21,9 +21,12 @@ from model.rules import Spec
 from .bmc import bmc, check_path
 from .closure import check_closed
 from .controls import CONTROLS, Control
+from .forest import CONTROL_OF as FOREST_CONTROL_OF
+from .forest import WRONG_RULES as FOREST_WRONG_RULES
+from .forest import check_forest
 from .machine import check_machine, without
 from .obligations import STEP_OBLIGATIONS, check_init, check_tight
-from .refinement import check_refinement
+from .refinement import check_forest_refinement, check_refinement
 from .shapes import (
     Situation,
     family_situations,
@@ -85,7 +88,11 @@ OBLIGATION_NAMES = (
     "unbounded-insertion",
     "unbounded-removal",
     "unbounded-refines-spec",
+    *FOREST_CONTROL_OF,
+    "unbounded-forest-refines-spec",
 )
+
+FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
 
 # the closed set cut short: an enumeration that stops halfway is no induction, and must be caught
 TRUNCATED_CONTROL = "enumeration-truncated"
@@ -219,6 +226,10 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return next(o for o in check_machine() if o.name == name)
     if name == "unbounded-refines-spec":
         return check_refinement(spec, s.bound)
+    if name == "unbounded-forest-refines-spec":
+        return check_forest_refinement(spec, min(s.bound, FOREST_TOTAL))
+    if name in FOREST_CONTROL_OF:
+        return check_forest(only={name})[0]
     if name.startswith("unbounded-"):
         if not not_vacuous():
             return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")
@@ -256,6 +267,10 @@ def control_task(args: tuple[str, Settings]) -> list[Row]:
         o = check_closed(spec, reachable(spec, s.volumes, limit=len(every) // 2))
         rule = "the shapes n volumes reach, enumerated only halfway"
         return [_control_row(f"{name} / covered-set-closed", o, rule)]
+    if name.removesuffix("-control") in FOREST_CONTROL_OF:
+        ob = name.removesuffix("-control")
+        o = check_forest(FOREST_CONTROL_OF[ob], {ob})[0]
+        return [_control_row(f"{name} / {ob}", o, FOREST_WRONG_RULES[FOREST_CONTROL_OF[ob]])]
     if name.startswith("unbounded-"):
         ob = name.removesuffix("-control")
         o = check_unbounded(CONTROL_OF[ob], {ob})[0]
@@ -311,6 +326,7 @@ CONTROL_NAMES = (
     *MACHINE_CONTROLS,
     TRUNCATED_CONTROL,
     *(f"{ob}-control" for ob in CONTROL_OF),
+    *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
 )
 
 

@@ -283,3 +283,23 @@ def test_samples_reach_topologies_of_more_volumes_and_catch_wrong_rules() -> Non
     wide = [s for s in sampled_beyond(FirstReaderOnly(), 2, 200) if len(s.shape.volumes) > 3]
     assert check_steps(FirstReaderOnly(), write, wide).verdict == "failed"
     assert check_steps(Spec(), write, samples).verdict == "proved"
+
+
+def test_the_forest_is_tied_to_spec_and_a_drifting_model_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unbounded forest (linked cascade at any position, a cascade of each type from one
+    source) proves its claims for every length; the refinement ties each operation to `Spec`,
+    so a forest rule that drifts from `Spec` (no cleaning into the linked cascade) fails it,
+    as does a `Spec` rule that drifts from the forest (one reader of two preserved)."""
+    from proofs import refinement
+    from proofs.controls import FirstReaderOnly
+    from proofs.forest import check_forest, remove_a
+
+    assert all(o.verdict == "proved" for o in check_forest())
+    assert refinement.check_forest_refinement(Spec(), 3).verdict == "proved"
+    caught = refinement.check_forest_refinement(FirstReaderOnly(), 3)
+    assert caught.verdict == "failed" and "write to A" in caught.failure.detail  # type: ignore[union-attr]
+    monkeypatch.setattr(refinement, "remove_a", lambda f, m: remove_a(f, m, wrong=True))
+    drift = refinement.check_forest_refinement(Spec(), 3)
+    assert drift.verdict == "failed" and "removal of A" in drift.failure.detail  # type: ignore[union-attr]
