@@ -50,13 +50,14 @@ _TERMS: dict[Any, tuple[Any, Any]] | None = None
 
 @contextlib.contextmanager
 def _situation_terms() -> Iterator[None]:
-    """While the claims about one situation are built, the terms they share are built once."""
+    """While the claims about one situation (or one pair) are built, the terms they share are
+    built once."""
     global _TERMS
-    _TERMS = {}
+    outer, _TERMS = _TERMS, {}
     try:
         yield
     finally:
-        _TERMS = None
+        _TERMS = outer
 
 
 def _shared(kind: str, of: Any, build: Any, key: Any = None) -> Any:
@@ -168,6 +169,7 @@ def tally(
     obligations: Sequence[StepObligation],
     situations: Iterable[Situation],
     stop_at_first: bool = True,
+    per_pair: bool = False,
 ) -> list[Tally]:
     """One pass: every obligation at every situation and every enabled step of its kinds (an
     obligation that failed is asked no more when `stop_at_first`)."""
@@ -176,7 +178,7 @@ def tally(
     solver.set("timeout", TIMEOUT_MS)
     for sit in situations:
         with _situation_terms():
-            _tally_situation(spec, obligations, sit, stop_at_first, out, solver)
+            _tally_situation(spec, obligations, sit, stop_at_first, out, solver, per_pair)
         if stop_at_first and all(t.failure for t in out):
             break
     return out
@@ -189,41 +191,58 @@ def _tally_situation(
     stop_at_first: bool,
     out: list[Tally],
     solver: z3.Solver,
+    per_pair: bool = False,
 ) -> None:
-    """Every obligation at every step enabled at one situation."""
+    """Every obligation at every step enabled at one situation (`per_pair`: terms shared only
+    within each (shape, step) pair, as before the steps of a shape shared its pre-state — for
+    the benchmark's comparison)."""
     for step in enabled(spec, sit.shape, sit.lost):
-        asked = [
-            i
-            for i, ob in enumerate(obligations)
-            if step.kind in ob.kinds and not (stop_at_first and out[i].failure)
-        ]
-        if not asked:
-            continue
-        began = time.perf_counter()
-        kind = _vacuity_kind(spec, sit, step)
+        with _situation_terms() if per_pair else contextlib.nullcontext():
+            _tally_pair(spec, obligations, sit, step, stop_at_first, out, solver)
+
+
+def _tally_pair(
+    spec: Spec,
+    obligations: Sequence[StepObligation],
+    sit: Situation,
+    step: Step,
+    stop_at_first: bool,
+    out: list[Tally],
+    solver: z3.Solver,
+) -> None:
+    """Every obligation about one step at one situation."""
+    asked = [
+        i
+        for i, ob in enumerate(obligations)
+        if step.kind in ob.kinds and not (stop_at_first and out[i].failure)
+    ]
+    if not asked:
+        return
+    began = time.perf_counter()
+    kind = _vacuity_kind(spec, sit, step)
+    for i in asked:
+        out[i].offered.add(kind)
+    try:
+        pre, post, x = _pre_and_post(spec, sit, step, "")
+    except Exception as err:
         for i in asked:
-            out[i].offered.add(kind)
-        try:
-            pre, post, x = _pre_and_post(spec, sit, step, "")
-        except Exception as err:
-            for i in asked:
-                out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
+            out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
+        return
+    g = z3.Const("g", Grain)
+    queries = [(i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked]
+    for i, query in queries:
+        if query is None:
             continue
-        g = z3.Const("g", Grain)
-        queries = [(i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked]
-        for i, query in queries:
-            if query is None:
-                continue
-            out[i].queries += 1
-            for key in (kind, f"the {sit.family} shapes"):
-                out[i].tried.add(key)
-                if key not in out[i].satisfiable and _premises_hold(solver, query):
-                    out[i].satisfiable.add(key)
-        asking = [(i, q) for i, q in queries if q is not None]
-        _ask(solver, asking, out, sit, step, (pre, post, g, x))
-        share = (time.perf_counter() - began) / len(asked)
-        for i in asked:
-            out[i].seconds += share
+        out[i].queries += 1
+        for key in (kind, f"the {sit.family} shapes"):
+            out[i].tried.add(key)
+            if key not in out[i].satisfiable and _premises_hold(solver, query):
+                out[i].satisfiable.add(key)
+    asking = [(i, q) for i, q in queries if q is not None]
+    _ask(solver, asking, out, sit, step, (pre, post, g, x))
+    share = (time.perf_counter() - began) / len(asked)
+    for i in asked:
+        out[i].seconds += share
 
 
 def _ask(
