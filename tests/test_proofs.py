@@ -303,3 +303,26 @@ def test_the_forest_is_tied_to_spec_and_a_drifting_model_is_caught(
     monkeypatch.setattr(refinement, "remove_a", lambda f, m: remove_a(f, m, wrong=True))
     drift = refinement.check_forest_refinement(Spec(), 3)
     assert drift.verdict == "failed" and "removal of A" in drift.failure.detail  # type: ignore[union-attr]
+
+
+def test_an_unbounded_invariant_with_no_long_model_fails_as_vacuous(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unbounded claims are checked against a given long model of their invariant: one
+    that no target lacking its grain satisfies proves nothing, and says so."""
+    import z3
+
+    from proofs import forest, unbounded
+
+    assert unbounded.not_vacuous() and forest.not_vacuous()
+    original = forest.local
+    monkeypatch.setattr(
+        forest,
+        "local",
+        lambda c, i, top: z3.And(original(c, i, top), z3.Implies(i >= 1, c.split[i])),
+    )
+    assert not forest.not_vacuous()
+    out = forest.check_forest(only={"unbounded-forest-copies"})[0]
+    assert out.verdict == "failed" and "vacuous" in out.failure.detail  # type: ignore[union-attr]
+    monkeypatch.setattr(unbounded, "local", lambda c, i: z3.And(c.split[i], c.n < 3))
+    assert not unbounded.not_vacuous()
