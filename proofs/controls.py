@@ -381,7 +381,11 @@ CONTROLS: tuple[Control, ...] = (
         CopyToWrongNeighbour,
         ("write-keeps-images", "unbounded-refines-spec"),
     ),
-    Control("no-partial-fill", NoPartialFill, ("write-keeps-images", "bmc-from-empty")),
+    Control(
+        "no-partial-fill",
+        NoPartialFill,
+        ("write-keeps-images", "bmc-from-empty", "unbounded-forest-refines-spec"),
+    ),
     Control("stale-read", StaleRead, ("write-keeps-images", "bmc-from-empty")),
     Control("removal-without-cleaning", RemovalWithoutCleaning, ("cleaning-keeps-images",)),
     Control(

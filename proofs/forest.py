@@ -37,7 +37,7 @@ from typing import Any
 
 import z3
 
-from model.logic import Data
+from model.logic import MERGE, Data, Patch
 
 from .unbounded import Cascade, fresh
 from .verdicts import Failure, Outcome
@@ -132,37 +132,40 @@ def overwrite(c: Cascade, m: Any, data: Any) -> Cascade:
     )
 
 
-def write_source(f: Forest, data: Any, wrong: str = "") -> Forest:
+def landed(old: Any, data: Any, whole: bool) -> Any:
+    """What a write leaves in the grain: the data, or (a partial write) the patch merged over
+    the grain's image, which a target lacking the grain is first filled with."""
+    return data if whole else MERGE(old, data)
+
+
+def write_source(f: Forest, data: Any, wrong: str = "", whole: bool = True) -> Forest:
     """Write to S: preserve the first target of each of its cascades, then write."""
     a = preserve(f.a, 1, source(f))
-    if wrong == "type":  # control: B's copy taken from A's first target (data across types)
-        b = preserve(f.b, 1, f.a.ref[1])
-    elif wrong == "source":  # control: only the first of S's cascades is preserved
-        b = f.b
-    else:
-        b = preserve(f.b, 1, source(f))
-    return replace(f, a=replace(a, phys=z3.Store(a.phys, 0, data)), b=b)
+    # the control "type" takes B's copy from A's first target: data across types
+    b = preserve(f.b, 1, f.a.ref[1] if wrong == "type" else source(f))
+    new = landed(source(f), data, whole)
+    return replace(f, a=replace(a, phys=z3.Store(a.phys, 0, new)), b=b)
 
 
-def write_a(f: Forest, m: Any, data: Any, wrong: str = "") -> Forest:
+def write_a(f: Forest, m: Any, data: Any, wrong: str = "", whole: bool = True) -> Forest:
     """Write to A's target m: preserve the next target and, at p, L's first target (both read
-    m's image), then write."""
+    m's image), then write (a partial write over m's image)."""
     a = preserve(f.a, m + 1, f.a.ref[m])
     linked = z3.And(z3.Not(f.l_own), m == f.p)
     lc = f.linked if wrong == "linked" else preserve(f.linked, 1, f.a.ref[m], linked)
-    return replace(f, a=overwrite(a, m, data), linked=lc)
+    return replace(f, a=overwrite(a, m, landed(f.a.ref[m], data, whole)), linked=lc)
 
 
-def write_target(c: Cascade, m: Any, data: Any, wrong: bool = False) -> Cascade:
+def write_target(c: Cascade, m: Any, data: Any, whole: bool = True) -> Cascade:
     """Write to a target of B or L: preserve the next target, then write."""
-    nxt = c if wrong else preserve(c, m + 1, c.ref[m])
-    return overwrite(nxt, m, data)
+    return overwrite(preserve(c, m + 1, c.ref[m]), m, landed(c.ref[m], data, whole))
 
 
-def write_linked_head(f: Forest, data: Any, wrong: bool = False) -> Forest:
+def write_linked_head(f: Forest, data: Any, whole: bool = True) -> Forest:
     """Write to L's head once it presents its own grains: preserve L's first target."""
-    lc = f.linked if wrong else preserve(f.linked, 1, f.linked.phys[0])
-    return replace(f, linked=replace(lc, phys=z3.Store(lc.phys, 0, data)))
+    lc = preserve(f.linked, 1, f.linked.phys[0])
+    new = landed(f.linked.phys[0], data, whole)
+    return replace(f, linked=replace(lc, phys=z3.Store(lc.phys, 0, new)))
 
 
 def background_copy(c: Cascade, m: Any, value: Any) -> Cascade:
@@ -230,24 +233,30 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     f = fresh_forest("")
     m = z3.Int("m")
     d = z3.Const("d", Data)
+    patch = z3.Const("patch", Patch)
     ok = inv(f)
 
     def keeps(after: Forest, *pre: Any) -> Any:
         return z3.Implies(z3.And(ok, *pre), inv(after))
+
+    def whole_and_partial(write: Callable[[Any, bool], Forest], *pre: Any) -> list[Any]:
+        return [keeps(write(d, True), *pre), keeps(write(patch, False), *pre)]
 
     def copied(c: Cascade) -> Any:  # control: a clone copies the source's grain
         return source(f) if wrong == "copy" else c.ref[m]
 
     return {
         "unbounded-forest-writes": [
-            keeps(write_source(f, d, wrong)),
-            keeps(write_a(f, m, d, wrong), in_range(f.a, m)),
-            keeps(replace(f, b=write_target(f.b, m, d, wrong == "target")), in_range(f.b, m)),
-            keeps(
-                replace(f, linked=write_target(f.linked, m, d, wrong == "target")),
+            *whole_and_partial(lambda x, w: write_source(f, x, wrong, w)),
+            *whole_and_partial(lambda x, w: write_a(f, m, x, wrong, w), in_range(f.a, m)),
+            *whole_and_partial(
+                lambda x, w: replace(f, b=write_target(f.b, m, x, w)), in_range(f.b, m)
+            ),
+            *whole_and_partial(
+                lambda x, w: replace(f, linked=write_target(f.linked, m, x, w)),
                 in_range(f.linked, m),
             ),
-            keeps(write_linked_head(f, d, wrong == "linked-head"), f.l_own),
+            *whole_and_partial(lambda x, w: write_linked_head(f, x, w), f.l_own),
         ],
         "unbounded-forest-copies": [
             keeps(replace(f, b=background_copy(f.b, m, copied(f.b))), in_range(f.b, m)),

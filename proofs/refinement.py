@@ -29,7 +29,7 @@ from typing import Any
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, select
+from model.logic import Data, Grain, Patch, select
 from model.rules import Spec
 from model.shape import Shape
 from model.state import State, symbolic_state
@@ -244,8 +244,16 @@ def forest_related(f: Forest, st: State, roles: ForestShape, g: Any) -> Any:
 def _forest_cases(sit: Situation, roles: ForestShape) -> list[tuple[str, Any, Any]]:
     """Each forest operation, as `Spec` steps and as the forest's own step."""
     spare = sit.shape.volumes[-1]
-    cases: list[tuple[str, Any, Any]] = [
-        ("write to S", Step("write", "V0"), lambda f, d: write_source(f, d)),
+    cases: list[tuple[str, Any, Any]] = []
+
+    def writes(label: str, volume: str, write: Callable[[Forest, Any, bool], Forest]) -> None:
+        """A whole-grain and a partial write (the payload is data, or a patch)."""
+        cases.append((label, Step("write", volume), lambda f, d: write(f, d, True)))
+        partial = Step("write", volume, whole=False)
+        cases.append((f"partial {label}", partial, lambda f, d: write(f, d, False)))
+
+    writes("write to S", "V0", lambda f, d, w: write_source(f, d, whole=w))
+    cases += [
         (
             "insertion into A",
             Step("start", spare, "V0", map_type="snapshot"),
@@ -263,9 +271,9 @@ def _forest_cases(sit: Situation, roles: ForestShape) -> list[tuple[str, Any, An
         ),
     ]
     if roles.left:
-        cases.append(("write to L's head", Step("write", roles.head), write_linked_head))
+        writes("write to L's head", roles.head, write_linked_head)
     for m, v in enumerate(roles.a, start=1):
-        cases.append((f"write to A {m}", Step("write", v), lambda f, d, m=m: write_a(f, m, d)))
+        writes(f"write to A {m}", v, lambda f, d, w, m=m: write_a(f, m, d, whole=w))
         if len(roles.a) >= 2:
             leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
             cases.append((f"removal of A {m}", leave, lambda f, d, m=m: remove_a(f, m)))
@@ -276,12 +284,12 @@ def _forest_cases(sit: Situation, roles: ForestShape) -> list[tuple[str, Any, An
             def on(f: Forest, change: Any, field: str = field) -> Forest:
                 return replace(f, **{field: change(getattr(f, field))})
 
+            writes(
+                f"write to {name} {m}",
+                v,
+                lambda f, d, w, m=m, on=on: on(f, lambda c: write_target(c, m, d, w)),
+            )
             cases += [
-                (
-                    f"write to {name} {m}",
-                    Step("write", v),
-                    lambda f, d, m=m, on=on: on(f, lambda c: write_target(c, m, d)),
-                ),
                 (
                     f"background copy into {name} {m}",
                     Step("copy", v),
@@ -317,11 +325,14 @@ def check_forest_refinement(spec: Spec, total: int) -> Outcome:
     queries = 0
     g = z3.Const("g", Grain)
     d = z3.Const("d", Data)
+    patch = z3.Const("patch", Patch)
     for na, nb, nl, p, left in forest_sizes(total):
         sit = forest_situation(spec, na, nb, nl, p, left)
         roles = forest_roles(sit.shape, f"V{p}")  # A's p-th target from the head, as built
         for label, steps, model_step in _forest_cases(sit, roles):
-            pre, post = _spec_side(spec, sit, steps, g, d)
+            first = steps if isinstance(steps, Step) else steps[0]
+            payload = d if first.whole else patch  # a partial write's payload is a patch
+            pre, post = _spec_side(spec, sit, steps, g, payload)
             f = fresh_forest(f"_{queries}")
             queries += 1
             solver.push()
@@ -332,7 +343,7 @@ def check_forest_refinement(spec: Spec, total: int) -> Outcome:
                     began, queries, f"vacuous: no state of {sit.family} is related"
                 )
             after_roles = forest_roles(post.shape, roles.head)
-            solver.add(z3.Not(forest_related(model_step(f, d), post, after_roles, g)))
+            solver.add(z3.Not(forest_related(model_step(f, payload), post, after_roles, g)))
             verdict = solver.check()
             solver.pop()
             if verdict != z3.unsat:
