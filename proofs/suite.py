@@ -21,9 +21,9 @@ from model.rules import Spec
 from .bmc import bmc, check_path
 from .closure import check_closed
 from .controls import CONTROLS, Control
-from .forest import CONTROL_OF as FOREST_CONTROL_OF
-from .forest import WRONG_RULES as FOREST_WRONG_RULES
-from .forest import check_forest
+from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
+from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
+from .forest_claims import check_forest
 from .machine import check_machine, without
 from .obligations import STEP_OBLIGATIONS, check_init, check_tight
 from .refinement import check_forest_refinement, check_refinement

@@ -294,7 +294,8 @@ def test_the_forest_is_tied_to_spec_and_a_drifting_model_is_caught(
     as does a `Spec` rule that drifts from the forest (one reader of two preserved)."""
     from proofs import refinement
     from proofs.controls import FirstReaderOnly
-    from proofs.forest import check_forest, remove_a
+    from proofs.forest import remove_a
+    from proofs.forest_claims import check_forest
 
     assert all(o.verdict == "proved" for o in check_forest())
     assert refinement.check_forest_refinement(Spec(), 3).verdict == "proved"
@@ -312,17 +313,17 @@ def test_an_unbounded_invariant_with_no_long_model_fails_as_vacuous(
     that no target lacking its grain satisfies proves nothing, and says so."""
     import z3
 
-    from proofs import forest, unbounded
+    from proofs import forest, forest_claims, unbounded
 
-    assert unbounded.not_vacuous() and forest.not_vacuous()
+    assert unbounded.not_vacuous() and forest_claims.not_vacuous()
     original = forest.local
     monkeypatch.setattr(
         forest,
         "local",
         lambda c, i, top: z3.And(original(c, i, top), z3.Implies(i >= 1, c.split[i])),
     )
-    assert not forest.not_vacuous()
-    out = forest.check_forest(only={"unbounded-forest-copies"})[0]
+    assert not forest_claims.not_vacuous()
+    out = forest_claims.check_forest(only={"unbounded-forest-copies"})[0]
     assert out.verdict == "failed" and "vacuous" in out.failure.detail  # type: ignore[union-attr]
     monkeypatch.setattr(unbounded, "local", lambda c, i: z3.And(c.split[i], c.n < 3))
     assert not unbounded.not_vacuous()
