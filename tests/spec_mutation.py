@@ -17,12 +17,12 @@ from proofs.controls import CONTROLS
 from proofs.traces import random_run
 
 SMALL = suite.Settings(bound=3, volumes=2, depth=1, data_steps=1)
-# the unbounded obligations are about a hand-written model that imports no rule of `model/`;
-# the refinement check ties that model to `Spec`, so it is one of the killing tests
+# the unbounded obligations are about hand-written models that import no rule of `model/`;
+# the refinement checks tie those models to `Spec`, so they are among the killing tests
 OBLIGATIONS = [
     n
     for n in suite.OBLIGATION_NAMES
-    if not n.startswith("unbounded-") or n == "unbounded-refines-spec"
+    if not n.startswith("unbounded-") or n.endswith("refines-spec")
 ]
 
 
