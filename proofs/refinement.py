@@ -22,7 +22,7 @@ copies the ghost image where `Spec` copies what the target reads: equal under In
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -126,49 +126,81 @@ def _spec_side(
     return pre, st
 
 
-def check_refinement(spec: Spec, bound: int) -> Outcome:
-    """`unbounded-refines-spec`: every operation of the unbounded model agrees with `Spec` on
-    one cascade of every length 1..bound (see the module text)."""
+@dataclass(frozen=True)
+class Link:
+    """One operation taken by a model and by `Spec` from R-related states: the model's state
+    related to `Spec`'s before (`before(pre)`) and after (`after(post)`) the steps."""
+
+    where: str  # which shape, for messages
+    label: str
+    steps: Step | list[Step]
+    payload: Any
+    before: Callable[[State], Any]
+    after: Callable[[State], Any]
+    first: bool  # the first operation at its shape: R and Inv are checked satisfiable there
+
+
+def check_links(
+    name: str, model: str, spec: Spec, shapes: Iterable[tuple[Situation, list[Link]]]
+) -> Outcome:
+    """Every link: R and Inv before the `Spec` steps imply R after them and the model's step
+    (the first at each shape also checks that R and Inv hold of some state: not vacuous)."""
     began = time.perf_counter()
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     queries = 0
     g = z3.Const("g", Grain)
-    d = z3.Const("d", Data)
-    for n in range(1, bound + 1):
-        sit = _snapshots(spec, n)
-        order = _order(sit.shape)
-        for label, steps, model_step in _cases(sit):
-            pre, post = _spec_side(spec, sit, steps, g, d)
-            c = fresh(f"_{n}")
+
+    def ended(verdict: str, detail: str) -> Outcome:
+        return Outcome(
+            name, verdict, time.perf_counter() - began, queries, Failure(None, None, detail)
+        )
+
+    for sit, links in shapes:
+        for link in links:
+            pre, post = _spec_side(spec, sit, link.steps, g, link.payload)
             queries += 1
             solver.push()
-            solver.add(related(c, pre, order, g), invariant(spec, pre, g))
-            if label == "head write" and solver.check() == z3.unsat:  # vacuity, once per n
+            solver.add(link.before(pre), invariant(spec, pre, g))
+            if link.first and solver.check() == z3.unsat:
                 solver.pop()
-                detail = f"vacuous: no state of {n} targets is related to the model"
-                return Outcome(
-                    "unbounded-refines-spec",
-                    "failed",
-                    time.perf_counter() - began,
-                    queries,
-                    Failure(None, None, detail),
-                )
-            solver.add(z3.Not(related(model_step(c, d), post, _order(post.shape), g)))
+                return ended("failed", f"vacuous: no state of {link.where} is related to {model}")
+            solver.add(z3.Not(link.after(post)))
             verdict = solver.check()
             solver.pop()
             if verdict != z3.unsat:
-                detail = f"n={n}, {label}: the model and Spec " + (
-                    "disagree" if verdict == z3.sat else f"unknown ({solver.reason_unknown()})"
-                )
-                return Outcome(
-                    "unbounded-refines-spec",
-                    "failed" if verdict == z3.sat else "unknown",
-                    time.perf_counter() - began,
-                    queries,
-                    Failure(None, None, detail),
-                )
-    return Outcome("unbounded-refines-spec", "proved", time.perf_counter() - began, queries)
+                why = "disagree" if verdict == z3.sat else f"unknown ({solver.reason_unknown()})"
+                detail = f"{link.where}, {link.label}: {model} and Spec {why}"
+                return ended("failed" if verdict == z3.sat else "unknown", detail)
+    return Outcome(name, "proved", time.perf_counter() - began, queries)
+
+
+def check_refinement(spec: Spec, bound: int) -> Outcome:
+    """`unbounded-refines-spec`: every operation of the unbounded model agrees with `Spec` on
+    one cascade of every length 1..bound (see the module text)."""
+    g = z3.Const("g", Grain)
+    d = z3.Const("d", Data)
+
+    def link(n: int, order: list[str], case: tuple[str, Any, Any], index: int) -> Link:
+        label, steps, model_step = case
+        c = fresh(f"_{n}")
+        return Link(
+            f"n={n}",
+            label,
+            steps,
+            d,
+            lambda pre: related(c, pre, order, g),
+            lambda post: related(model_step(c, d), post, _order(post.shape), g),
+            first=index == 0,
+        )
+
+    def shapes() -> Iterator[tuple[Situation, list[Link]]]:
+        for n in range(1, bound + 1):
+            sit = _snapshots(spec, n)
+            order = _order(sit.shape)
+            yield sit, [link(n, order, case, i) for i, case in enumerate(_cases(sit))]
+
+    return check_links("unbounded-refines-spec", "the model", spec, shapes())
 
 
 # -- the forest: linked cascades and the per-type pair ------------------------------------------
@@ -319,50 +351,35 @@ def forest_sizes(total: int) -> list[tuple[int, int, int, int, bool]]:
 def check_forest_refinement(spec: Spec, total: int) -> Outcome:
     """`unbounded-forest-refines-spec`: every forest operation agrees with `Spec` on every
     forest of at most `total` targets (see `proofs/forest.py`)."""
-    began = time.perf_counter()
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    queries = 0
     g = z3.Const("g", Grain)
     d = z3.Const("d", Data)
     patch = z3.Const("patch", Patch)
-    for na, nb, nl, p, left in forest_sizes(total):
-        sit = forest_situation(spec, na, nb, nl, p, left)
-        roles = forest_roles(sit.shape, f"V{p}")  # A's p-th target from the head, as built
-        for label, steps, model_step in _forest_cases(sit, roles):
-            first = steps if isinstance(steps, Step) else steps[0]
-            payload = d if first.whole else patch  # a partial write's payload is a patch
-            pre, post = _spec_side(spec, sit, steps, g, payload)
-            f = fresh_forest(f"_{queries}")
-            queries += 1
-            solver.push()
-            solver.add(forest_related(f, pre, roles, g), invariant(spec, pre, g))
-            if label == "write to S" and solver.check() == z3.unsat:  # vacuity, per shape
-                solver.pop()
-                return _forest_failed(
-                    began, queries, f"vacuous: no state of {sit.family} is related"
-                )
-            after_roles = forest_roles(post.shape, roles.head)
-            solver.add(z3.Not(forest_related(model_step(f, payload), post, after_roles, g)))
-            verdict = solver.check()
-            solver.pop()
-            if verdict != z3.unsat:
-                detail = f"{sit.family}, {label}: the forest and Spec " + (
-                    "disagree" if verdict == z3.sat else f"unknown ({solver.reason_unknown()})"
-                )
-                out = _forest_failed(began, queries, detail)
-                out.verdict = "failed" if verdict == z3.sat else "unknown"
-                return out
-    out = Outcome("unbounded-forest-refines-spec", "proved", time.perf_counter() - began, queries)
-    out.note = f"every forest of at most {total} targets ({len(forest_sizes(total))} shapes)"
+
+    def link(sit: Situation, roles: ForestShape, case: tuple[str, Any, Any], index: int) -> Link:
+        label, steps, model_step = case
+        first = steps if isinstance(steps, Step) else steps[0]
+        payload = d if first.whole else patch  # a partial write's payload is a patch
+        f = fresh_forest(f"_{sit.family}_{index}")
+        return Link(
+            sit.family,
+            label,
+            steps,
+            payload,
+            lambda pre: forest_related(f, pre, roles, g),
+            lambda post: forest_related(
+                model_step(f, payload), post, forest_roles(post.shape, roles.head), g
+            ),
+            first=index == 0,
+        )
+
+    def shapes() -> Iterator[tuple[Situation, list[Link]]]:
+        for na, nb, nl, p, left in forest_sizes(total):
+            sit = forest_situation(spec, na, nb, nl, p, left)
+            roles = forest_roles(sit.shape, f"V{p}")  # A's p-th target from the head, as built
+            cases = _forest_cases(sit, roles)
+            yield sit, [link(sit, roles, case, i) for i, case in enumerate(cases)]
+
+    out = check_links("unbounded-forest-refines-spec", "the forest", spec, shapes())
+    if out.verdict == "proved":
+        out.note = f"every forest of at most {total} targets ({len(forest_sizes(total))} shapes)"
     return out
-
-
-def _forest_failed(began: float, queries: int, detail: str) -> Outcome:
-    return Outcome(
-        "unbounded-forest-refines-spec",
-        "failed",
-        time.perf_counter() - began,
-        queries,
-        Failure(None, None, detail),
-    )
