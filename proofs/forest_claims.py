@@ -31,10 +31,8 @@ from .forest import (
     write_source,
     write_target,
 )
-from .unbounded import Cascade
+from .unbounded import TIMEOUT_MS, Cascade, valid
 from .verdicts import Failure, Outcome
-
-TIMEOUT_MS = 30_000
 
 
 def _claims(wrong: str) -> dict[str, list[Any]]:
@@ -222,18 +220,6 @@ def not_vacuous() -> bool:
     return solver.check() == z3.unsat
 
 
-def _valid(claim: Any) -> tuple[str, str]:
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    solver.add(z3.Not(claim))
-    verdict = solver.check()
-    if verdict == z3.unsat:
-        return "proved", ""
-    if verdict == z3.sat:
-        return "failed", str(solver.model())[:400]
-    return "unknown", solver.reason_unknown()
-
-
 def check_forest(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
     """Check every forest claim (or, with `wrong`, the claims under that control)."""
     out = []
@@ -243,7 +229,7 @@ def check_forest(wrong: str = "", only: set[str] | None = None) -> list[Outcome]
         began = time.perf_counter()
         verdict, detail = "proved", ""
         for index, claim in enumerate(parts):
-            verdict, detail = _valid(claim)
+            verdict, detail = valid(claim)
             if verdict != "proved":
                 detail = f"part {index + 1} of {len(parts)}: {detail}"
                 break

@@ -150,7 +150,8 @@ def remove_cleaned(c: Cascade, m: Any, wrong: bool = False) -> Cascade:
 # -- obligations -------------------------------------------------------------------------
 
 
-def _valid(claim: Any) -> tuple[str, str]:
+def valid(claim: Any) -> tuple[str, str]:
+    """Is the claim valid? proved, failed (with Z3's counterexample) or unknown (and why)."""
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     solver.add(z3.Not(claim))
@@ -219,7 +220,7 @@ def check_unbounded(wrong: str = "", only: set[str] | None = None) -> list[Outco
         if only is not None and name not in only:
             continue
         began = time.perf_counter()
-        verdict, detail = _valid(claim)
+        verdict, detail = valid(claim)
         out.append(
             Outcome(
                 name,
