@@ -30,15 +30,16 @@ def symbolic(x: Any) -> bool:
     return isinstance(x, z3.ExprRef)
 
 
-_INTS: dict[int, z3.ArithRef] = {}
+_CONSTANTS: dict[tuple[type, int], z3.ExprRef] = {}
 
 
 def _lift(x: Any) -> Any:
-    """Small Python integers (volume indexes, kind codes) as shared Z3 numerals."""
-    if isinstance(x, int) and not isinstance(x, bool):
-        if x not in _INTS:
-            _INTS[x] = z3.IntVal(x)
-        return _INTS[x]
+    """Python integers (volume indexes, kind codes) and truth values as shared Z3 constants."""
+    if isinstance(x, int):  # bool is an int: the key keeps True and 1 apart
+        key = (type(x), int(x))
+        if key not in _CONSTANTS:
+            _CONSTANTS[key] = z3.BoolVal(x) if isinstance(x, bool) else z3.IntVal(x)
+        return _CONSTANTS[key]
     return x
 
 
@@ -58,12 +59,17 @@ def ite(cond: Any, then: Any, other: Any) -> Any:
 
 def eq(a: Any, b: Any) -> Any:
     """Equality (a Z3 term when either side is one: Z3 overloads `==`)."""
+    a, b = (_lift(a), _lift(b)) if symbolic(a) or symbolic(b) else (a, b)
+    if symbolic(a) and symbolic(b):  # the direct API call (Z3 checks the sorts): `==` is slow
+        return z3.BoolRef(z3.Z3_mk_eq(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
     return a == b
 
 
 def not_(a: Any) -> Any:
     """Negation."""
-    return z3.Not(a) if symbolic(a) else not a
+    if symbolic(a):  # the direct API call (Z3 checks the sort): z3.Not is slow
+        return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
+    return not a
 
 
 def _connective(xs: tuple[Any, ...], unit: bool, make: Any) -> Any:
@@ -96,6 +102,8 @@ def or_(*xs: Any) -> Any:
 
 def implies(a: Any, b: Any) -> Any:
     """Implication."""
+    if symbolic(a) and symbolic(b):  # the direct API call: z3.Implies is slow
+        return z3.BoolRef(z3.Z3_mk_implies(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
     if symbolic(a) or symbolic(b):
         return z3.Implies(a, b)
     return (not a) or b
@@ -128,6 +136,11 @@ def select(array: Any, index: Any) -> Any:
 def store(array: Any, index: Any, value: Any) -> Any:
     """A copy of the array with one element changed."""
     if symbolic(array):
+        value = _lift(value)
+        if symbolic(index) and symbolic(value):  # the direct API call: z3.Store is slow
+            ctx = array.ctx
+            ast = z3.Z3_mk_store(ctx.ref(), array.as_ast(), index.as_ast(), value.as_ast())
+            return z3.ArrayRef(ast, ctx)
         return z3.Store(array, index, value)
     return array.store(index, value)
 

@@ -81,15 +81,42 @@ def test_implication_on_plain_values_and_with_a_symbol(a: bool, b: bool) -> None
         assert s.check() == z3.unsat
 
 
-def test_small_integers_become_one_shared_numeral() -> None:
-    """`_lift` caches Z3 numerals for volume indexes and kind codes: a fresh one is made once."""
-    from model.logic import _INTS, _lift
+def test_integers_and_truth_values_become_shared_constants() -> None:
+    """`_lift` caches Z3 numerals for volume indexes and kind codes and Z3's true and false:
+    each is made once, and True and 1 stay apart."""
+    from model.logic import _CONSTANTS, _lift
 
     fresh = 987_654
-    _INTS.pop(fresh, None)
+    _CONSTANTS.pop((int, fresh), None)
     first = _lift(fresh)
     assert z3.is_int_value(first) and first.as_long() == fresh and _lift(fresh) is first
-    assert _lift(True) is True and _lift("a") == "a"
+    assert z3.is_true(_lift(True)) and _lift(True) is _lift(True)
+    assert z3.is_false(_lift(False)) and _lift(1).as_long() == 1
+    assert _lift("a") == "a"
+
+
+def test_direct_api_calls_build_the_terms_z3_would() -> None:
+    """`eq`, `not_`, `implies` and `store` call Z3's C API directly on terms (z3py's wrappers
+    are slow); the terms are the very ones z3py builds, plain operands included."""
+    from model.logic import Data, Grain, eq, not_, store
+
+    arr, g = z3.Array("arr", Grain, Data), z3.Const("g", Grain)
+    d, e = z3.Const("d", Data), z3.Const("e", Data)
+    bits, x, y, n = z3.Array("bits", Grain, z3.BoolSort()), z3.Bool("x"), z3.Bool("y"), z3.Int("n")
+    pairs = [
+        (eq(d, e), d == e),
+        (eq(n, 2), n == 2),
+        (eq(2, n), z3.IntVal(2) == n),
+        (not_(x), z3.Not(x)),
+        (implies(x, y), z3.Implies(x, y)),
+        (store(arr, g, d), z3.Store(arr, g, d)),
+        (store(bits, g, True), z3.Store(bits, g, True)),
+    ]
+    for got, want in pairs:
+        assert got.eq(want), (got, want)
+    assert eq(1, 1) is True and not_(False) is True
+    with pytest.raises(z3.Z3Exception):
+        eq(d, n)  # Z3 itself still checks the sorts
 
 
 def test_ite_on_symbols_is_z3_if() -> None:
