@@ -225,32 +225,38 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
         yield _build(spec, n, f"restored-from-another-{k}", [*beside, start(v[1], v[2], "clone")])
 
 
-# (type, copy rate) of two maps started together, and whether they share one source
+# (type, copy rate, creation order) of each map started together, named in this order, and
+# whether they share one source (else the last copies the base's last online volume)
 GROUP_COMBOS = (
-    (("snapshot", 10), ("snapshot", 90), True),
-    (("clone", 90), ("clone", 10), True),
-    (("snapshot", 50), ("snapshot", 50), True),  # equal rates: creation order decides
-    (("snapshot", 10), ("clone", 90), True),
-    (("snapshot", 10), ("clone", 90), False),
+    ((("snapshot", 10, 1), ("snapshot", 90, 2)), True),
+    ((("clone", 90, 1), ("clone", 10, 2)), True),
+    ((("snapshot", 50, 1), ("snapshot", 50, 2)), True),  # equal rates: creation order decides
+    ((("snapshot", 10, 1), ("clone", 90, 2)), True),
+    ((("snapshot", 10, 1), ("clone", 90, 2)), False),
+    # four from one source, created in another order than they are named: neither the order
+    # they are named nor created in, nor any prefix of it sorted, is the copy-rate order, and
+    # two tie (so creation order, not the name, decides between them)
+    ((("snapshot", 50, 3), ("snapshot", 90, 1), ("snapshot", 10, 4), ("snapshot", 50, 2)), True),
 )
 
 
 def group_situations(bases: Iterable[Situation]) -> Iterator[Situation]:
-    """Each base with two more volumes and two created, idle maps onto them, of every
-    combination in `GROUP_COMBOS`, from the base's first and last online volumes: what a
-    group start begins from (`steps.group_starts` enumerates the start itself)."""
+    """Each base with more volumes and created, idle maps onto them, of every combination in
+    `GROUP_COMBOS`, from the base's first (and last) online volumes: what a group start begins
+    from (`steps.group_starts` enumerates the start itself, of every size)."""
     for base in bases:
         shape = base.shape
         online = [v for v in shape.volumes if v not in base.lost and v not in shape.stopping]
         if not online:
             continue
-        a, b = f"V{len(shape.volumes)}", f"V{len(shape.volumes) + 1}"
-        for (type_a, rate_a), (type_b, rate_b), same in GROUP_COMBOS:
-            src_b = online[0] if same else online[-1]
-            grown = replace(shape, volumes=(*shape.volumes, a, b))
-            grown = grown.with_map(a, MapInfo(online[0], type_a, copy_rate=rate_a, order=1))
-            grown = grown.with_map(b, MapInfo(src_b, type_b, copy_rate=rate_b, order=2))
-            family = f"group-{type_a}{rate_a}-{type_b}{rate_b}-{'one' if same else 'two'}-source"
+        for members, same in GROUP_COMBOS:
+            news = [f"V{len(shape.volumes) + i}" for i in range(len(members))]
+            grown = replace(shape, volumes=(*shape.volumes, *news))
+            for i, (new, (map_type, rate, order)) in enumerate(zip(news, members, strict=True)):
+                source = online[-1] if i == len(members) - 1 and not same else online[0]
+                grown = grown.with_map(new, MapInfo(source, map_type, copy_rate=rate, order=order))
+            kinds = "-".join(f"{t}{r}" for t, r, _ in members)
+            family = f"group-{kinds}-{'one' if same else 'two'}-source"
             yield Situation(grown, base.lost, base.path, family)
 
 

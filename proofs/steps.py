@@ -10,6 +10,7 @@ preconditions over the grains a proof looks at; structural ones decide whether t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -108,19 +109,24 @@ def enabled(spec: Spec, shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
     yield from group_starts(shape, lost)
 
 
+GROUP_SIZES = (2, 3, 4)  # how many maps a group start takes together
+
+
 def group_starts(shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
-    """Group starts of every two created, idle maps the product would start together: distinct
-    targets, online sources that are not stopping and not another member's target."""
+    """Group starts of every set of created, idle maps the product would start together (of
+    `GROUP_SIZES` members): distinct targets, online sources that are not stopping and not
+    another member's target."""
     active = set(shape.active())
     idle = [
         (t, m)
         for t, m in shape.maps
         if t not in active and m.source not in lost and m.source not in shape.stopping
     ]
-    for i, (a, ma) in enumerate(idle):
-        for b, mb in idle[i + 1 :]:
-            if a != mb.source and b != ma.source:
-                yield Step("group", a, members=(a, b))
+    for size in GROUP_SIZES:
+        for group in itertools.combinations(idle, size):
+            targets = {t for t, _ in group}
+            if not any(m.source in targets for _, m in group):
+                yield Step("group", group[0][0], members=tuple(t for t, _ in group))
 
 
 def with_map(shape: Shape, step: Step) -> Shape:

@@ -8,6 +8,7 @@ rule that never produces the case fails as vacuous instead of proving nothing.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -61,20 +62,20 @@ def check_structure(spec: Spec, check: StructuralCheck, situations: Iterable[Sit
 
 
 def group_order(spec: Spec, sit: Situation, step: Step, shape: Shape) -> str | None:
-    """After a group start, of two members that copy one source and share a cascade, the one
-    with the higher copy rate sits nearer the source; with equal rates, the one created later
-    (the product: "the fastest nearest its source")."""
-    a, b = step.members
-    pa, pb = shape.position(a), shape.position(b)
-    ma, mb = sit.shape.map_of(a), sit.shape.map_of(b)
-    if ma.source != mb.source or pa is None or pb is None or pa[0] != pb[0]:
-        return None
-    first = a if (ma.copy_rate, ma.order) > (mb.copy_rate, mb.order) else b
-    if shape.position(first)[1] > min(pa[1], pb[1]):  # type: ignore[index]
-        return (
-            f"{a} (rate {ma.copy_rate}) and {b} (rate {mb.copy_rate}) from {ma.source}: "
-            f"{first} should sit nearer the source; cascade {shape.chains[pa[0]]}"
-        )
+    """After a group start, of every two members that copy one source and share a cascade, the
+    one with the higher copy rate sits nearer the source; with equal rates, the one created
+    later (the product: "the fastest nearest its source")."""
+    for a, b in itertools.combinations(step.members, 2):
+        pa, pb = shape.position(a), shape.position(b)
+        ma, mb = sit.shape.map_of(a), sit.shape.map_of(b)
+        if ma.source != mb.source or pa is None or pb is None or pa[0] != pb[0]:
+            continue
+        first = a if (ma.copy_rate, ma.order) > (mb.copy_rate, mb.order) else b
+        if shape.position(first)[1] > min(pa[1], pb[1]):  # type: ignore[index]
+            return (
+                f"{a} (rate {ma.copy_rate}) and {b} (rate {mb.copy_rate}) from {ma.source}: "
+                f"{first} should sit nearer the source; cascade {shape.chains[pa[0]]}"
+            )
     return None
 
 
