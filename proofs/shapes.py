@@ -44,10 +44,22 @@ def _dummy(sit: Situation) -> State:
     )
 
 
+class RulesRaised(Exception):
+    """The rules raised while a shape was being found: which step, from where, and what."""
+
+    def __init__(self, sit: Situation, step: Step, err: Exception) -> None:
+        path = "; ".join(s.label() for s in sit.path)
+        super().__init__(f"{step.label()} after [{path}]: {err!r}")
+        self.err = err
+
+
 def after(spec: Spec, sit: Situation, step: Step) -> Situation:
-    """The situation a structural step leads to."""
+    """The situation a structural step leads to (`RulesRaised` if the rules raise on it)."""
     shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
-    st = apply(spec, _dummy(Situation(shape, sit.lost)), step)
+    try:
+        st = apply(spec, _dummy(Situation(shape, sit.lost)), step)
+    except Exception as err:
+        raise RulesRaised(sit, step, err) from err
     lost = frozenset(v for v in shape.volumes if v not in st.ref)
     return Situation(prune_shape(st.shape), lost, (*sit.path, step), sit.family)
 

@@ -39,7 +39,7 @@ from .structure import STRUCTURAL_CHECKS, check_structure
 from .sweep import Tally, check_steps, merged, tally, verdict
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
-from .verdicts import Failure, Outcome
+from .verdicts import Failure, Outcome, rules_fail
 
 
 @dataclass(frozen=True)
@@ -184,8 +184,7 @@ def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
     except KeyError:
         raise  # an unknown obligation name: the caller's mistake
     except Exception as err:
-        why = "recurse without end" if "Recursion" in repr(err) else f"raise {err!r}"
-        detail = f"the rules {why}"
+        detail = rules_fail(err)
         return Outcome(name, "failed", time.perf_counter() - began, 0, Failure(None, None, detail))
 
 
@@ -249,8 +248,17 @@ def obligation_task(args: tuple[str, Settings]) -> Row:
 
 
 def control_task(args: tuple[str, Settings]) -> list[Row]:
-    """Worker: one control; each targeted obligation must fail."""
+    """Worker: one control; each targeted obligation must fail (if the specification's rules
+    raise before the control can be judged, it is missed, and says why)."""
     name, s = args
+    try:
+        return _control_rows(name, s)
+    except Exception as err:
+        detail = f"the control could not be judged: {rules_fail(err)}"
+        return [Row(name, "control", "missed", False, 0.0, 0, detail)]
+
+
+def _control_rows(name: str, s: Settings) -> list[Row]:
     rows = []
     if name in MACHINE_CONTROLS:
         state, targets = MACHINE_CONTROLS[name]
@@ -339,7 +347,10 @@ def sweep_task(args: tuple[str, tuple[str, ...], int, int, Settings]) -> list[Ta
     step obligations together (`proofs/sweep.py`)."""
     over, names, index, parts, s = args
     spec = Spec(s.policy)
-    every = list(groups(spec, s) if over == "groups" else situations(spec, s))
+    try:
+        every = list(groups(spec, s) if over == "groups" else situations(spec, s))
+    except Exception as err:  # the rules raise while the shapes are found: each fails, named
+        return [Tally(failure=Failure(None, None, rules_fail(err))) for _ in names]
     return tally(spec, [STEPS[n] for n in names], every[index::parts])
 
 
@@ -353,7 +364,10 @@ def _sweeps(
     for over, every in (("shapes", situations), ("groups", groups)):
         these = tuple(n for n in names if STEPS[n].over == over)
         if these:
-            count = len(list(every(spec, s)))  # enumerated here, once: workers inherit it
+            try:
+                count = len(list(every(spec, s)))  # enumerated here, once: workers inherit it
+            except Exception:
+                count = 0  # the rules raise while the shapes are found: the one part says so
             parts = max(1, min(4 * jobs, count // 25))
             out += [(over, these, i, parts, s) for i in range(parts)]
     return out

@@ -28,7 +28,7 @@ from model.state import State, symbolic_state
 
 from .shapes import Situation
 from .steps import Step, apply, enabled, precondition, with_map
-from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation
+from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation, rules_fail
 
 
 def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
@@ -158,12 +158,6 @@ class Tally:
         self.unknown = self.unknown or other.unknown
 
 
-def _rules_fail(err: Exception) -> str:
-    if "Recursion" in repr(err):
-        return "the rules never finish this step: their copies recurse without end"
-    return f"the rules raise {err!r} on this step"
-
-
 def tally(
     spec: Spec,
     obligations: Sequence[StepObligation],
@@ -219,17 +213,23 @@ def _tally_pair(
     if not asked:
         return
     began = time.perf_counter()
-    kind = _vacuity_kind(spec, sit, step)
+    try:
+        kind = _vacuity_kind(spec, sit, step)
+        pre, post, x = _pre_and_post(spec, sit, step, "")
+    except Exception as err:  # a wrong rule that raises fails what it is asked about, named
+        for i in asked:
+            out[i].failure = out[i].failure or Failure(sit, step, rules_fail(err))
+        return
     for i in asked:
         out[i].offered.add(kind)
-    try:
-        pre, post, x = _pre_and_post(spec, sit, step, "")
-    except Exception as err:
-        for i in asked:
-            out[i].failure = out[i].failure or Failure(sit, step, _rules_fail(err))
-        return
     g = z3.Const("g", Grain)
-    queries = [(i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked]
+    try:
+        queries = [(i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked]
+    except Exception as err:  # e.g. bitmaps kept for a map the rules deleted
+        detail = f"the state the rules leave cannot be read: {err!r}"
+        for i in asked:
+            out[i].failure = out[i].failure or Failure(sit, step, detail)
+        return
     for i, query in queries:
         if query is None:
             continue

@@ -9,10 +9,20 @@ from typing import Any
 from model.rules import Spec
 from model.state import State
 
-from .shapes import Situation
+from .shapes import RulesRaised, Situation
 from .steps import Step
 
 TIMEOUT_MS = 20_000  # per Z3 query
+
+
+def rules_fail(err: Exception) -> str:
+    """What a failure says when the rules raise instead of answering (a wrong rule must fail
+    what it is checked against, named, not stop the suite)."""
+    if "Recursion" in repr(err):
+        return "the rules never finish this step: their copies recurse without end"
+    if isinstance(err, RulesRaised):
+        return f"the rules raise while the covered shapes are found, on {err}"
+    return f"the rules raise {err!r} on this step"
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -223,6 +224,66 @@ def test_group_starts_are_enumerated_and_ordered_by_copy_rate(rows: list[suite.R
     order = next(r for r in rows if r.name == "group-order")
     assert group.verdict == order.verdict == "proved" and group.queries >= 100
     assert next(r for r in rows if r.name == "group-order-reversed / group-order").ok
+
+
+class _RatesOfTheFirstTwo(Spec):
+    """Wrong: only the first two members of a group are put in copy-rate order."""
+
+    def group_order(self, shape: Any, targets: list[str]) -> list[str]:
+        return super().group_order(shape, targets[:2]) + list(targets[2:])
+
+
+class _TiesByName(Spec):
+    """Wrong: equal copy rates keep the order the members are named in, not created in."""
+
+    def group_order(self, shape: Any, targets: list[str]) -> list[str]:
+        return sorted(targets, key=lambda t: shape.map_of(t).copy_rate)
+
+
+@pytest.mark.parametrize("wrong", [_RatesOfTheFirstTwo, _TiesByName])
+def test_groups_of_more_than_two_pin_the_copy_rate_order(wrong: type[Spec]) -> None:
+    """Four maps created in another order than they are named are started together, in groups
+    of every size: two wrong orders that the two-map situations never show are caught, and
+    the real rule proves."""
+    from proofs.structure import STRUCTURAL_CHECKS, check_structure
+
+    order = next(c for c in STRUCTURAL_CHECKS if c.name == "group-order")
+    small = suite.Settings(bound=3)
+    assert check_structure(Spec(), order, suite.groups(Spec(), small)).verdict == "proved"
+    out = check_structure(wrong(), order, suite.groups(wrong(), small))
+    assert out.verdict == "failed" and out.failure is not None and out.failure.situation
+    assert "snapshot90-snapshot10-snapshot50" in out.failure.situation.family  # four maps
+
+
+@pytest.mark.parametrize("phase", ["finding shapes", "a step"])
+def test_rules_that_raise_fail_their_obligations_by_name(
+    monkeypatch: pytest.MonkeyPatch, phase: str
+) -> None:
+    """A wrong specification whose rules raise — while the covered shapes are found, or on one
+    step (a forced delete that keeps the deleted map's bitmaps) — fails the obligations it
+    touches, saying so, and the suite still gives its verdict on every row (no traceback)."""
+    from model.rules.lifecycle import LifecycleRules
+
+    if phase == "finding shapes":
+
+        def split(self: Any, st: Any, target: str) -> Any:
+            raise RuntimeError("split is broken")
+
+        monkeypatch.setattr(LifecycleRules, "split", split)
+        said = "while the covered shapes are found, on split"
+    else:
+
+        def revive(self: Any, st: Any, target: str) -> Any:
+            return st.evolve(shape=st.shape.without_map(target))
+
+        monkeypatch.setattr(LifecycleRules, "revive", revive)
+        monkeypatch.setattr(suite, "_SHAPES", {})  # the real rules' shapes, found before
+        said = "KeyError"
+    monkeypatch.setattr(suite, "_SHAPES", {})
+    rows = suite.run_suite(suite.Settings(bound=3, sample=0), only="stop-keeps", jobs=2)
+    row = next(r for r in rows if r.name == "stop-keeps-images")
+    assert row.verdict == "failed" and said in row.detail, row.detail
+    assert not suite.passed(rows)
 
 
 def test_random_concrete_runs_keep_images_and_catch_a_wrong_rule() -> None:
