@@ -25,7 +25,13 @@ from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
 from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
 from .forest_claims import check_forest
 from .machine import check_machine, without
-from .obligations import STEP_OBLIGATIONS, check_init, check_tight
+from .obligations import (
+    STEP_OBLIGATIONS,
+    check_init,
+    check_strong,
+    check_tight,
+    weakened_invariant,
+)
 from .refinement import check_forest_refinement, check_refinement
 from .shapes import (
     Situation,
@@ -73,6 +79,7 @@ class Row:
 
 OBLIGATION_NAMES = (
     "init",
+    "invariant-strong",
     *(o.name for o in STEP_OBLIGATIONS),
     "bounded-work-tight",
     "group-order",
@@ -97,6 +104,8 @@ FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this ma
 
 # the closed set cut short: an enumeration that stops halfway is no induction, and must be caught
 TRUNCATED_CONTROL = "enumeration-truncated"
+# an invariant that says nothing about what volumes read proves nothing about it: it must fail
+WEAKENED_CONTROL = "invariant-weakened"
 
 MACHINE_CONTROLS = {
     "machine-preparing-stuck": ("preparing", ("machine-reachable", "machine-no-trap")),
@@ -192,6 +201,8 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
     steps = {o.name: o for o in STEP_OBLIGATIONS}
     if name == "init":
         return check_init(spec, situations(spec, s))
+    if name == "invariant-strong":
+        return check_strong(spec, situations(spec, s))
     if name in steps:
         over = groups if steps[name].over == "groups" else situations
         return check_steps(spec, steps[name], over(spec, s))
@@ -270,6 +281,11 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
                     )
                 )
         return rows
+    if name == WEAKENED_CONTROL:
+        spec = Spec(s.policy)
+        o = check_strong(spec, situations(spec, s), weakened_invariant)
+        rule = "the invariant without its refinement part (only incremental agreement)"
+        return [_control_row(f"{name} / invariant-strong", o, rule)]
     if name == TRUNCATED_CONTROL:
         spec = Spec(s.policy)
         every = reachable(spec, s.volumes)  # in the order found: its first half is a cut-short run
@@ -334,6 +350,7 @@ CONTROL_NAMES = (
     *(c.name for c in CONTROLS),
     *MACHINE_CONTROLS,
     TRUNCATED_CONTROL,
+    WEAKENED_CONTROL,
     *(f"{ob}-control" for ob in CONTROL_OF),
     *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
 )
@@ -443,6 +460,8 @@ def _targets(control: str) -> tuple[str, ...]:
         return (control.removesuffix("-control"),)
     if control == TRUNCATED_CONTROL:
         return ("covered-set-closed",)
+    if control == WEAKENED_CONTROL:
+        return ("invariant-strong",)
     return next(c.must_fail for c in CONTROLS if c.name == control)
 
 

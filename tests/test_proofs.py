@@ -388,3 +388,17 @@ def test_an_unbounded_invariant_with_no_long_model_fails_as_vacuous(
     assert out.verdict == "failed" and "vacuous" in out.failure.detail  # type: ignore[union-attr]
     monkeypatch.setattr(unbounded, "local", lambda c, i: z3.And(c.split[i], c.n < 3))
     assert not unbounded.not_vacuous()
+
+
+def test_an_invariant_too_weak_or_never_true_is_caught() -> None:
+    """`invariant-strong`: the invariant implies every image is read (so weakening it until it
+    says nothing about what volumes read fails), and it holds somewhere (so `False`, which
+    implies anything, fails as vacuous)."""
+    from proofs.obligations import check_strong, weakened_invariant
+
+    shapes = reachable(Spec(), 2)
+    assert check_strong(Spec(), shapes).verdict == "proved"
+    weak = check_strong(Spec(), shapes, weakened_invariant)
+    assert weak.verdict == "failed" and weak.failure and "wrong image" in weak.failure.detail
+    never = check_strong(Spec(), shapes, lambda spec, st, g: False)
+    assert never.verdict == "failed" and never.failure and "vacuous" in never.failure.detail
