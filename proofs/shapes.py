@@ -252,16 +252,21 @@ GROUP_COMBOS = (
 )
 
 
-def group_situations(bases: Iterable[Situation]) -> Iterator[Situation]:
+GROUP_PAIRS = tuple(c for c in GROUP_COMBOS if len(c[0]) == 2)
+
+
+def group_situations(
+    bases: Iterable[Situation], combos: tuple = GROUP_COMBOS
+) -> Iterator[Situation]:
     """Each base with more volumes and created, idle maps onto them, of every combination in
-    `GROUP_COMBOS`, from the base's first (and last) online volumes: what a group start begins
+    `combos`, from the base's first (and last) online volumes: what a group start begins
     from (`steps.group_starts` enumerates the start itself, of every size)."""
     for base in bases:
         shape = base.shape
         online = [v for v in shape.volumes if v not in base.lost and v not in shape.stopping]
         if not online:
             continue
-        for members, same in GROUP_COMBOS:
+        for members, same in combos:
             news = [f"V{len(shape.volumes) + i}" for i in range(len(members))]
             grown = replace(shape, volumes=(*shape.volumes, *news))
             for i, (new, (map_type, rate, order)) in enumerate(zip(news, members, strict=True)):

@@ -34,6 +34,7 @@ from .obligations import (
 )
 from .refinement import check_forest_refinement, check_refinement
 from .shapes import (
+    GROUP_PAIRS,
     Situation,
     family_situations,
     group_situations,
@@ -148,16 +149,26 @@ def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
 
 
 def groups(spec: Spec, s: Settings) -> Iterable[Situation]:
-    """The shapes group starts begin from: the covered shapes of n volumes and the families up
-    to `GROUP_BOUND`, each with two created maps to start together (`shapes.group_situations`)."""
+    """The shapes group starts begin from (`shapes.group_situations`): the covered shapes of
+    two volumes and the families up to `GROUP_BOUND` with every combination of created maps,
+    and with more volumes (`--volumes 3`) every shape they reach with the two-map ones (four
+    maps on each of 29,012 shapes would be 321,263 group starts more, for the order of joining,
+    which the source's position decides and the two-volume shapes already vary)."""
+    small = min(s.volumes, Settings.volumes)
     return _cached(
         spec,
         s,
         "groups",
-        lambda: group_situations(
-            itertools.chain(
-                iter_reachable(spec, s.volumes), family_situations(spec, min(s.bound, GROUP_BOUND))
-            )
+        lambda: itertools.chain(
+            group_situations(
+                itertools.chain(
+                    iter_reachable(spec, small),
+                    family_situations(spec, min(s.bound, GROUP_BOUND)),
+                )
+            ),
+            group_situations(
+                iter_reachable(spec, s.volumes) if s.volumes > small else (), GROUP_PAIRS
+            ),
         ),
     )
 
