@@ -399,7 +399,11 @@ CONTROLS: tuple[Control, ...] = (
     Control("split-incomplete", SplitIncomplete, ("stop-keeps-images",)),
     Control("types-ignored", TypesIgnored, ("type-separation", "unbounded-forest-refines-spec")),
     Control("restore-forgets-others", RestoreForgetsOthers, ("copy-keeps-images",)),
-    Control("incremental-too-little", IncrementalCopiesTooLittle, ("insertion-keeps-images",)),
+    Control(
+        "incremental-too-little",
+        IncrementalCopiesTooLittle,
+        ("insertion-keeps-images", "unbounded-incremental-refines-spec"),
+    ),
     Control("copy-to-every-target", CopyToEveryTarget, ("bounded-work",)),
     Control(
         "first-reader-only",

@@ -24,6 +24,9 @@ from .controls import CONTROLS, Control
 from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
 from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
 from .forest_claims import check_forest
+from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
+from .incremental import WRONG_RULES as INCREMENTAL_WRONG_RULES
+from .incremental import check_incremental, check_incremental_refinement
 from .machine import check_machine, without
 from .obligations import (
     STEP_OBLIGATIONS,
@@ -99,6 +102,8 @@ OBLIGATION_NAMES = (
     "unbounded-refines-spec",
     *FOREST_CONTROL_OF,
     "unbounded-forest-refines-spec",
+    *INCREMENTAL_CONTROL_OF,
+    "unbounded-incremental-refines-spec",
 )
 
 FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
@@ -252,6 +257,10 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return check_forest_refinement(spec, min(s.bound, FOREST_TOTAL))
     if name in FOREST_CONTROL_OF:
         return check_forest(only={name})[0]
+    if name == "unbounded-incremental-refines-spec":
+        return check_incremental_refinement(spec, s.bound)
+    if name in INCREMENTAL_CONTROL_OF:
+        return check_incremental(only={name})[0]
     if name.startswith("unbounded-"):
         if not not_vacuous():
             return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")
@@ -307,6 +316,11 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
         ob = name.removesuffix("-control")
         o = check_forest(FOREST_CONTROL_OF[ob], {ob})[0]
         return [_control_row(f"{name} / {ob}", o, FOREST_WRONG_RULES[FOREST_CONTROL_OF[ob]])]
+    if name.removesuffix("-control") in INCREMENTAL_CONTROL_OF:
+        ob = name.removesuffix("-control")
+        wrong = INCREMENTAL_CONTROL_OF[ob]
+        o = check_incremental(wrong, {ob})[0]
+        return [_control_row(f"{name} / {ob}", o, INCREMENTAL_WRONG_RULES[wrong])]
     if name.startswith("unbounded-"):
         ob = name.removesuffix("-control")
         o = check_unbounded(CONTROL_OF[ob], {ob})[0]
@@ -364,6 +378,7 @@ CONTROL_NAMES = (
     WEAKENED_CONTROL,
     *(f"{ob}-control" for ob in CONTROL_OF),
     *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
+    *(f"{ob}-control" for ob in INCREMENTAL_CONTROL_OF),
 )
 
 
@@ -420,21 +435,23 @@ def run_suite(
     only: str | None = None,
     jobs: int = 2,
     progress: Callable[[Row], None] | None = None,
+    controls: bool = True,
 ) -> list[Row]:
-    """Every obligation and control (or those whose name contains `only`). The step
+    """Every obligation and control (or those whose name contains `only`; no control unless
+    `controls`: a specification under suspicion needs only its obligations). The step
     obligations are checked together, one pass over the shapes split into parts; every
     other obligation and every control is a task of its own."""
     chosen = [n for n in OBLIGATION_NAMES if not only or only in n]
     parts = _sweeps([n for n in chosen if n in STEPS], s, jobs)
     obligations = [(n, s) for n in chosen if n not in STEPS]
-    controls = [
+    chosen_controls = [
         (n, control_settings(s))
         for n in CONTROL_NAMES
-        if not only or only in n or any(only in t for t in _targets(n))
+        if controls and (not only or only in n or any(only in t for t in _targets(n)))
     ]
     tasks: list[tuple[Callable[[Any], Any], Any]] = [(sweep_task, a) for a in parts]
     tasks += [(obligation_task, a) for a in obligations]
-    tasks += [(control_task, a) for a in controls]
+    tasks += [(control_task, a) for a in chosen_controls]
     if jobs <= 1:
         results = [fn(a) for fn, a in tasks]
     else:

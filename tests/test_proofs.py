@@ -367,6 +367,28 @@ def test_the_forest_is_tied_to_spec_and_a_drifting_model_is_caught(
     assert drift.verdict == "failed" and "removal of A" in drift.failure.detail  # type: ignore[union-attr]
 
 
+def test_the_incremental_model_is_tied_to_spec_and_a_drifting_model_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An idle incremental map beside a cascade of any length: writes and refreshes keep the
+    invariant for every length, a wrong refresh or an unrecorded write fails, and the link to
+    `Spec` works both ways: `Spec` keeping every grain at a refresh fails it, and so does the
+    model refreshing that way."""
+    from proofs import incremental
+    from proofs.controls import IncrementalCopiesTooLittle
+
+    assert all(o.verdict == "proved" for o in incremental.check_incremental())
+    for ob, wrong in incremental.CONTROL_OF.items():
+        assert incremental.check_incremental(wrong, {ob})[0].verdict == "failed", ob
+    assert incremental.check_incremental_refinement(Spec(), 3).verdict == "proved"
+    caught = incremental.check_incremental_refinement(IncrementalCopiesTooLittle(), 3)
+    assert caught.verdict == "failed" and "refresh" in caught.failure.detail  # type: ignore[union-attr]
+    right = incremental.refresh
+    monkeypatch.setattr(incremental, "refresh", lambda x, wrong=False: right(x, wrong=True))
+    drift = incremental.check_incremental_refinement(Spec(), 3)
+    assert drift.verdict == "failed" and "refresh" in drift.failure.detail  # type: ignore[union-attr]
+
+
 def test_an_unbounded_invariant_with_no_long_model_fails_as_vacuous(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
