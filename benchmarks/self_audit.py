@@ -252,8 +252,15 @@ def _bound_positions() -> None:
 
 @wrong("preserve-after-store", "a restore's preservation copies come after the grain changed")
 def _preserve_after() -> None:
-    def copy_into(self: Any, st: Any, node: Any, grain: Any, kind: str, guard: Any = True,
-                  busy: frozenset = frozenset()) -> Any:  # fmt: skip
+    def copy_into(
+        self: Any,
+        st: Any,
+        node: Any,
+        grain: Any,
+        kind: str,
+        guard: Any = True,
+        busy: frozenset = frozenset(),
+    ) -> Any:
         volume = st.shape.volume_at(node)
         held, seen = select(st.split[volume], grain), self.resolve(st, node, grain)
         moves = and_(guard, not_(held), not_(eq(seen.holder, st.shape.volumes.index(volume))))
@@ -298,8 +305,15 @@ def _preserve_unguarded() -> None:
 def _copy_unguarded() -> None:
     right = CopyRules.copy_into
 
-    def copy_into(self: Any, st: Any, node: Any, grain: Any, kind: str, guard: Any = True,
-                  busy: frozenset = frozenset()) -> Any:  # fmt: skip
+    def copy_into(
+        self: Any,
+        st: Any,
+        node: Any,
+        grain: Any,
+        kind: str,
+        guard: Any = True,
+        busy: frozenset = frozenset(),
+    ) -> Any:
         return right(self, st, node, grain, kind, True, busy)
 
     _set(CopyRules, "copy_into", copy_into)

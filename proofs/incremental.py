@@ -166,9 +166,13 @@ def not_vacuous() -> bool:
     phys = z3.Store(z3.K(z3.IntSort(), w[0]), 2, w[1])
     ref = z3.Store(z3.Store(z3.K(z3.IntSort(), w[0]), 2, w[1]), 3, w[1])
     witness = Idle(
-        Cascade(z3.IntVal(3), split, phys, ref), w[0], z3.BoolVal(True), z3.BoolVal(False), w[0],
+        Cascade(z3.IntVal(3), split, phys, ref),
+        w[0],
         z3.BoolVal(True),
-    )  # fmt: skip
+        z3.BoolVal(False),
+        w[0],
+        z3.BoolVal(True),
+    )
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     solver.add(z3.Distinct(*w), z3.Not(idle_inv(witness)))
@@ -281,11 +285,12 @@ def _links(spec: Spec, n: int, g: Any, d: Any) -> tuple[Situation, list[Link]]:
             refresh_step,
             d,
             lambda pre: idle_related(x, pre, g),
-            lambda post: related(refresh(x), post, [post.shape.chains[0].head,
-                                                    *post.shape.chains[0].targets], g),
+            lambda post: related(
+                refresh(x), post, [post.shape.chains[0].head, *post.shape.chains[0].targets], g
+            ),
             False,
         )
-    )  # fmt: skip
+    )
     return sit, links
 
 
