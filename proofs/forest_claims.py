@@ -6,7 +6,6 @@ forest.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -31,8 +30,8 @@ from .forest import (
     write_source,
     write_target,
 )
-from .unbounded import TIMEOUT_MS, Cascade, valid
-from .verdicts import Failure, Outcome
+from .unbounded import Cascade, check_parts, holds_of
+from .verdicts import Outcome
 
 
 def _claims(wrong: str) -> dict[str, list[Any]]:
@@ -214,34 +213,9 @@ def not_vacuous() -> bool:
         z3.IntVal(2),
         z3.BoolVal(False),
     )
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    solver.add(z3.Distinct(*d), z3.Not(inv(witness)))
-    return solver.check() == z3.unsat
+    return holds_of(d, inv(witness))
 
 
 def check_forest(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
     """Check every forest claim (or, with `wrong`, the claims under that control)."""
-    out = []
-    for name, parts in _claims(wrong).items():
-        if only is not None and name not in only:
-            continue
-        began = time.perf_counter()
-        verdict, detail = "proved", ""
-        for index, claim in enumerate(parts):
-            verdict, detail = valid(claim)
-            if verdict != "proved":
-                detail = f"part {index + 1} of {len(parts)}: {detail}"
-                break
-        if verdict == "proved" and not not_vacuous():
-            verdict, detail = "failed", "vacuous: the forest invariant has no long model"
-        out.append(
-            Outcome(
-                name,
-                verdict,
-                time.perf_counter() - began,
-                len(parts),
-                Failure(None, None, detail) if detail else None,
-            )
-        )
-    return out
+    return check_parts(_claims(wrong), not_vacuous, "the forest invariant", only)

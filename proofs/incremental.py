@@ -24,7 +24,6 @@ covering part of a grain, several incremental maps and incremental restores are 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,17 +37,17 @@ from .refinement import Link, check_links, related
 from .shapes import Situation, after, empty
 from .steps import Step
 from .unbounded import (
-    TIMEOUT_MS,
     Cascade,
+    check_parts,
     fresh,
     head_write,
+    holds_of,
     insert_first,
     inv,
     remove_cleaned,
     target_write,
-    valid,
 )
-from .verdicts import Failure, Outcome
+from .verdicts import Outcome
 
 
 @dataclass(frozen=True)
@@ -173,30 +172,12 @@ def not_vacuous() -> bool:
         w[0],
         z3.BoolVal(True),
     )
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    solver.add(z3.Distinct(*w), z3.Not(idle_inv(witness)))
-    return solver.check() == z3.unsat
+    return holds_of(w, idle_inv(witness))
 
 
 def check_incremental(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
     """Check every claim (or, with `wrong`, the claims under that control)."""
-    out = []
-    for name, parts in _claims(wrong).items():
-        if only is not None and name not in only:
-            continue
-        began = time.perf_counter()
-        verdict, detail = "proved", ""
-        for index, claim in enumerate(parts):
-            verdict, detail = valid(claim)
-            if verdict != "proved":
-                detail = f"part {index + 1} of {len(parts)}: {detail}"
-                break
-        if verdict == "proved" and not not_vacuous():
-            verdict, detail = "failed", "vacuous: the invariant has no long model"
-        failure = Failure(None, None, detail) if detail else None
-        out.append(Outcome(name, verdict, time.perf_counter() - began, len(parts), failure))
-    return out
+    return check_parts(_claims(wrong), not_vacuous, "the invariant", only)
 
 
 # -- the link to Spec ---------------------------------------------------------------------
