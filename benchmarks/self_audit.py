@@ -129,30 +129,25 @@ def _restore_snapshots() -> None:
     _set(LifecycleRules, "needs_restore", needs)
 
 
-@wrong("start-keeps-bits", "a plain restart keeps the grains its target held")
-def _start_keeps_bits() -> None:
+def _restart_keeps_bits(incremental: bool) -> None:
+    """A restart of a map of this kind keeps the target's old split bits."""
     right = LifecycleRules.insert
 
     def insert(self: Any, st: Any, target: str) -> Any:
         out = right(self, st, target)
-        if target in st.split and not st.shape.map_of(target).incremental:
+        if target in st.split and st.shape.map_of(target).incremental == incremental:
             out = out.evolve(split={**out.split, target: st.split[target]})
         return out
 
     _set(LifecycleRules, "insert", insert)
 
 
-@wrong("incremental-keeps-changed", "an incremental restart keeps grains changed since")
-def _incremental_keeps_changed() -> None:
-    right = LifecycleRules.insert
-
-    def insert(self: Any, st: Any, target: str) -> Any:
-        out = right(self, st, target)
-        if st.shape.map_of(target).incremental:
-            out = out.evolve(split={**out.split, target: st.split[target]})
-        return out
-
-    _set(LifecycleRules, "insert", insert)
+wrong("start-keeps-bits", "a plain restart keeps the grains its target held")(
+    lambda: _restart_keeps_bits(False)
+)
+wrong("incremental-keeps-changed", "an incremental restart keeps grains changed since")(
+    lambda: _restart_keeps_bits(True)
+)
 
 
 # -- writes and copies ----------------------------------------------------------------------
