@@ -62,6 +62,65 @@ TRANSITIONS: frozenset[tuple[str, str, str]] = frozenset(
     | {(s, "dependent", STOPPED) for s in (COPYING, STOPPING, SUSPENDED)}
 )
 
+# -- what the states and causes mean, for the proofs that pin the two tables above ---------
+
+# states in which the target holds a cascade position: other targets may read its grains
+HOLDS_POSITION = frozenset({COPYING, STOPPING, SUSPENDED})
+# the only causes that may take a position away: every reader was cleaned or the copy is whole
+# (completed, split, cleaned), or a forced stop that takes its dependents down with it
+ENDS_POSITION = frozenset({"completed", "split", "cleaned", "forced", "io_error", "dependent"})
+# the only way into a position: a start of a prepared map (its target's cache was discarded)
+BEGINS_POSITION = frozenset({(PREPARED, "start")})
+
+# the command that sets off each cause (`copy` lets time pass); the follow-ons `autodelete`
+# (after completion) and `dependent` (after a forced stop) are set off by another transition
+COMMAND_OF: dict[str, str] = {
+    "prepare": "prepare",
+    "start": "start",
+    "stop": "stop",
+    "forced": "stop_force",
+    "split": "stop_split",
+    "deleted": "delete_force",  # plain delete accepts a subset of its states
+    "flushed": "copy",
+    "completed": "copy",
+    "cleaned": "copy",
+    "flush_failed": "flush_failed",
+    "bitmap_offline": "bitmap_offline",
+    "bitmap_online": "bitmap_online",
+    "io_error": "io_error",
+}
+FOLLOW_ONS = frozenset({"autodelete", "dependent"})
+
+# what an accepted command may set off first, by cause: a start of an idle or stopped map
+# prepares first (docs/semantics.md L3); a stop of a suspended map is forced and a forced stop
+# of a prepared map a plain one (L4)
+FIRST_CAUSES: dict[str, frozenset[str]] = {
+    "prepare": frozenset({"prepare"}),
+    "start": frozenset({"start", "prepare"}),
+    "stop": frozenset({"stop", "forced"}),
+    "stop_force": frozenset({"forced", "stop"}),
+    "stop_split": frozenset({"split"}),
+    "delete": frozenset({"deleted"}),
+    "delete_force": frozenset({"deleted"}),
+    "copy": frozenset({"flushed", "completed", "cleaned"}),
+    "flush_failed": frozenset({"flush_failed"}),
+    "bitmap_offline": frozenset({"bitmap_offline"}),
+    "bitmap_online": frozenset({"bitmap_online"}),
+    "io_error": frozenset({"io_error"}),
+}
+# accepted commands that may change nothing (product.md §1.3: a stop of an idle map, a stop of
+# a stopping map; a split of an idle map; time passing with nothing left to copy or clean)
+NO_OPS = frozenset(
+    {
+        ("stop", IDLE),
+        ("stop_force", IDLE),
+        ("stop", STOPPING),
+        ("stop_split", IDLE),
+        ("copy", COPYING),
+        ("copy", STOPPING),
+    }
+)
+
 # which states a target may be read in, and whether its image is the map's point in time
 TARGET_ONLINE = frozenset({IDLE, COPYING})  # plus STOPPING at progress 100
 

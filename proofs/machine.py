@@ -1,11 +1,16 @@
-"""The mapping state machine in Z3: every state is reachable and none is a trap.
+"""The mapping state machine in Z3: every state is reachable, none is a trap, the two tables
+agree, and no transition takes a cascade position away unsafely.
 
-`model.machine` lists the legal transitions (from, cause, to). Here they become a Z3 relation
-over an enumeration sort of states, and two claims are checked by bounded unrolling (a path
-through the machine never needs more steps than there are states):
+`model.machine` lists the legal transitions (from, cause, to) and the commands each state
+accepts. Here they become Z3 relations over enumeration sorts, and four claims are checked:
 
-- reachable: every state can be reached from idle_or_copied;
-- no trap: from every state, idle_or_copied (or deletion) can be reached again.
+- reachable: every state can be reached from idle_or_copied (bounded unrolling: a path never
+  needs more steps than there are states);
+- no trap: from every state, idle_or_copied (or deletion) can be reached again;
+- commands agree: every transition a command sets off starts in a state that accepts the
+  command, and every accepted command sets something off there or is a listed no-op;
+- positions safe: a position is only taken away by cleaning, completion, a split or a forced
+  stop, and only given by the start of a prepared map.
 
 A wrong table (a control) must fail one of them.
 """
@@ -13,11 +18,28 @@ A wrong table (a control) must fail one of them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import z3
 
-from model.machine import DELETED, IDLE, STATES, TRANSITIONS
+from model.machine import (
+    ACCEPTS,
+    BEGINS_POSITION,
+    COMMAND_OF,
+    COPYING,
+    DELETED,
+    ENDS_POSITION,
+    FIRST_CAUSES,
+    FOLLOW_ONS,
+    HOLDS_POSITION,
+    IDLE,
+    NO_OPS,
+    PREPARING,
+    STATES,
+    STOPPED,
+    SUSPENDED,
+    TRANSITIONS,
+)
 
 from .verdicts import Failure, Outcome
 
@@ -45,7 +67,10 @@ def _path_exists(table: Iterable[tuple[str, str, str]], start: str, goals: tuple
     return solver.check() == z3.sat
 
 
-def check_machine(table: frozenset[tuple[str, str, str]] = TRANSITIONS) -> list[Outcome]:
+def check_machine(
+    table: frozenset[tuple[str, str, str]] = TRANSITIONS,
+    accepts: dict[str, frozenset[str]] = ACCEPTS,
+) -> list[Outcome]:
     """Reachability and absence of traps for a transition table."""
     out = []
     began = time.perf_counter()
@@ -70,9 +95,170 @@ def check_machine(table: frozenset[tuple[str, str, str]] = TRANSITIONS) -> list[
             Failure(None, None, f"traps: {traps}") if traps else None,
         )
     )
-    return out
+    return [*out, check_commands(table, accepts), check_positions(table)]
+
+
+Table = frozenset[tuple[str, str, str]]
+Accepts = dict[str, frozenset[str]]
+
+
+class _Relation:
+    """A transition table as a Z3 relation: states an enumeration, causes numbered."""
+
+    def __init__(self, table: Table) -> None:
+        self.causes = sorted({c for _, c, _ in table} | set(COMMAND_OF) | FOLLOW_ONS)
+        self.a, self.b = z3.Consts("a b", MapState)
+        self.c = z3.Int("c")
+        self.holds = z3.Or(
+            z3.BoolVal(False),
+            *[
+                z3.And(self.a == VALUE[f], self.c == self.cause(x), self.b == VALUE[t])
+                for f, x, t in table
+            ],
+        )
+
+    def cause(self, name: str) -> int:
+        """The number standing for a cause."""
+        return self.causes.index(name)
+
+    def state_in(self, x: z3.ExprRef, states: Iterable[str]) -> z3.BoolRef:
+        """x is one of the states."""
+        return z3.Or(z3.BoolVal(False), *[x == VALUE[s] for s in states])
+
+    def cause_in(self, causes: Iterable[str]) -> z3.BoolRef:
+        """The cause is one of these."""
+        return z3.Or(z3.BoolVal(False), *[self.c == self.cause(x) for x in causes])
+
+    def violations(self, bad: z3.BoolRef) -> list[tuple[str, str, str]]:
+        """Every transition of the table at which `bad` holds (each model found is blocked and
+        Z3 asked again)."""
+        solver = z3.Solver()
+        solver.add(self.holds, bad)
+        found = []
+        while solver.check() == z3.sat:
+            m = solver.model()
+            a, b, c = m.eval(self.a), m.eval(self.b), m.eval(self.c)
+            found.append((str(a), self.causes[c.as_long()], str(b)))
+            solver.add(z3.Not(z3.And(self.a == a, self.b == b, self.c == c)))
+        return found
+
+    def sets_off(self, state: str, causes: Iterable[str]) -> bool:
+        """Some transition out of the state has one of the causes."""
+        solver = z3.Solver()
+        solver.add(self.holds, self.a == VALUE[state], self.cause_in(causes))
+        return solver.check() == z3.sat
+
+
+def check_commands(table: Table = TRANSITIONS, accepts: Accepts = ACCEPTS) -> Outcome:
+    """Commands agree with transitions: a transition's cause is set off only where its command
+    is accepted, and an accepted command sets off a transition there or is a listed no-op."""
+    began = time.perf_counter()
+    rel = _Relation(table)
+    refused_there = [
+        z3.And(
+            rel.c == rel.cause(x),
+            z3.Not(rel.state_in(rel.a, accepts.get(COMMAND_OF.get(x, ""), ()))),
+        )
+        for x in rel.causes
+        if x not in FOLLOW_ONS
+    ]
+    unaccepted = rel.violations(z3.Or(z3.BoolVal(False), *refused_there))
+    inert = [
+        (command, state)
+        for command, states in sorted(accepts.items())
+        for state in sorted(states)
+        if (command, state) not in NO_OPS and not rel.sets_off(state, FIRST_CAUSES.get(command, ()))
+    ]
+    problems = [f"{c} from {f}, where {COMMAND_OF.get(c, c)} is refused" for f, c, _ in unaccepted]
+    problems += [f"{c} accepted in {s} sets nothing off and is no listed no-op" for c, s in inert]
+    return Outcome(
+        "machine-commands-agree",
+        "failed" if problems else "proved",
+        time.perf_counter() - began,
+        1 + sum(len(v) for v in accepts.values()),
+        Failure(None, None, "; ".join(problems)) if problems else None,
+    )
+
+
+def check_positions(table: Table = TRANSITIONS) -> Outcome:
+    """Positions are safe: a transition from a state that holds a cascade position to one that
+    does not is cleaning, completion, a split or a forced stop; one into such a state from
+    outside is the start of a prepared map."""
+    began = time.perf_counter()
+    rel = _Relation(table)
+    before = rel.state_in(rel.a, HOLDS_POSITION)
+    after = rel.state_in(rel.b, HOLDS_POSITION)
+    begins = z3.Or(
+        z3.BoolVal(False),
+        *[z3.And(rel.a == VALUE[f], rel.c == rel.cause(x)) for f, x in BEGINS_POSITION],
+    )
+    found = rel.violations(
+        z3.Or(
+            z3.And(before, z3.Not(after), z3.Not(rel.cause_in(ENDS_POSITION))),
+            z3.And(z3.Not(before), after, z3.Not(begins)),
+        )
+    )
+    detail = "unsafe: " + ", ".join(f"{f} -{c}-> {t}" for f, c, t in found)
+    # vacuity: a table in which no position is ever given or taken says nothing about either
+    if not found and not (rel.violations(z3.And(before, z3.Not(after))) and rel.violations(begins)):
+        detail = "vacuous: no transition both gives and takes a position"
+    return Outcome(
+        "machine-positions-safe",
+        "proved" if detail == "unsafe: " else "failed",
+        time.perf_counter() - began,
+        3,
+        None if detail == "unsafe: " else Failure(None, None, detail),
+    )
 
 
 def without(table: frozenset[tuple[str, str, str]], doomed: str) -> frozenset:
     """A table with every transition out of one state removed (a control)."""
     return frozenset(t for t in table if t[0] != doomed)
+
+
+def _accepting(
+    accepts: Accepts, command: str, change: Callable[[frozenset[str]], frozenset[str]]
+) -> Accepts:
+    """The accepts table with one command's states changed."""
+    return {**accepts, command: change(accepts[command])}
+
+
+# wrong tables: name -> (what is wrong, transitions, accepts, the obligations that must fail)
+MACHINE_CONTROLS: dict[str, tuple[str, Table, Accepts, tuple[str, ...]]] = {
+    "machine-preparing-stuck": (
+        "every transition out of preparing removed",
+        without(TRANSITIONS, PREPARING),
+        ACCEPTS,
+        ("machine-reachable", "machine-no-trap"),
+    ),
+    "machine-suspended-trap": (
+        "every transition out of suspended removed",
+        without(TRANSITIONS, SUSPENDED),
+        ACCEPTS,
+        ("machine-no-trap",),
+    ),
+    "machine-delete-running": (
+        "a copying map may be deleted: its position goes uncleaned",
+        TRANSITIONS | {(COPYING, "deleted", DELETED)},
+        _accepting(ACCEPTS, "delete", lambda s: s | {COPYING}),
+        ("machine-positions-safe",),
+    ),
+    "machine-start-unprepared": (
+        "a stopped map starts without being prepared",
+        TRANSITIONS | {(STOPPED, "start", COPYING)},
+        ACCEPTS,
+        ("machine-positions-safe",),
+    ),
+    "machine-accepts-inert": (
+        "prepare is accepted while copying, where it sets nothing off",
+        TRANSITIONS,
+        _accepting(ACCEPTS, "prepare", lambda s: s | {COPYING}),
+        ("machine-commands-agree",),
+    ),
+    "machine-refuses-own-transition": (
+        "prepare is refused in stopped, though the table prepares a stopped map",
+        TRANSITIONS,
+        _accepting(ACCEPTS, "prepare", lambda s: s - {STOPPED}),
+        ("machine-commands-agree",),
+    ),
+}

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from model.machine import TRANSITIONS
 from model.rules import Spec
 
 from .bmc import bmc, check_path
@@ -27,7 +26,7 @@ from .forest_claims import check_forest
 from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
 from .incremental import WRONG_RULES as INCREMENTAL_WRONG_RULES
 from .incremental import check_incremental, check_incremental_refinement
-from .machine import check_machine, without
+from .machine import MACHINE_CONTROLS, check_machine
 from .obligations import (
     STEP_OBLIGATIONS,
     check_init,
@@ -93,6 +92,8 @@ OBLIGATION_NAMES = (
     "bmc-from-empty",
     "machine-reachable",
     "machine-no-trap",
+    "machine-commands-agree",
+    "machine-positions-safe",
     "unbounded-read-base",
     "unbounded-read-step",
     "unbounded-head-write",
@@ -112,12 +113,6 @@ FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this ma
 TRUNCATED_CONTROL = "enumeration-truncated"
 # an invariant that says nothing about what volumes read proves nothing about it: it must fail
 WEAKENED_CONTROL = "invariant-weakened"
-
-MACHINE_CONTROLS = {
-    "machine-preparing-stuck": ("preparing", ("machine-reachable", "machine-no-trap")),
-    "machine-suspended-trap": ("suspended", ("machine-no-trap",)),
-}
-
 
 GROUP_BOUND = 3  # group starts are checked on the families up to this cascade length
 
@@ -292,14 +287,10 @@ def control_task(args: tuple[str, Settings]) -> list[Row]:
 def _control_rows(name: str, s: Settings) -> list[Row]:
     rows = []
     if name in MACHINE_CONTROLS:
-        state, targets = MACHINE_CONTROLS[name]
-        for o in check_machine(without(TRANSITIONS, state)):
+        what, table, accepts, targets = MACHINE_CONTROLS[name]
+        for o in check_machine(table, accepts):
             if o.name in targets:
-                rows.append(
-                    _control_row(
-                        f"{name} / {o.name}", o, f"every transition out of {state} removed"
-                    )
-                )
+                rows.append(_control_row(f"{name} / {o.name}", o, what))
         return rows
     if name == WEAKENED_CONTROL:
         spec = Spec(s.policy)

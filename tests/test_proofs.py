@@ -424,3 +424,41 @@ def test_an_invariant_too_weak_or_never_true_is_caught() -> None:
     assert weak.verdict == "failed" and weak.failure and "wrong image" in weak.failure.detail
     never = check_strong(Spec(), shapes, lambda spec, st, g: False)
     assert never.verdict == "failed" and never.failure and "vacuous" in never.failure.detail
+
+
+@pytest.mark.parametrize(
+    ("wrong", "fails"),
+    [
+        # a suspended map deleted: its position goes uncleaned
+        (
+            {"add": ("suspended", "deleted", "deleted"), "accept": ("delete", "suspended")},
+            "machine-positions-safe",
+        ),
+        # a stop that takes a running map straight to stopped, skipping its cleaning
+        ({"add": ("copying", "stop", "stopped")}, "machine-positions-safe"),
+        # a start accepted while stopping, with nothing to set off
+        ({"accept": ("start", "stopping")}, "machine-commands-agree"),
+        # a split that a map at 100 % may no longer ask for while copying
+        ({"refuse": ("stop_split", "copying")}, "machine-commands-agree"),
+    ],
+)
+def test_the_machine_tables_are_pinned_beyond_their_controls(
+    wrong: dict[str, tuple[str, ...]], fails: str
+) -> None:
+    """Wrong entries in either table of `model/machine.py` (other than the controls') fail the
+    obligation about what that entry means; the real tables prove all four claims."""
+    from model.machine import ACCEPTS, TRANSITIONS
+    from proofs.machine import check_machine
+
+    assert all(o.verdict == "proved" for o in check_machine())
+    table, accepts = set(TRANSITIONS), dict(ACCEPTS)
+    if "add" in wrong:
+        table.add(wrong["add"])  # type: ignore[arg-type]
+    if "accept" in wrong:
+        command, state = wrong["accept"]
+        accepts[command] = accepts[command] | {state}
+    if "refuse" in wrong:
+        command, state = wrong["refuse"]
+        accepts[command] = accepts[command] - {state}
+    verdicts = {o.name: o.verdict for o in check_machine(frozenset(table), accepts)}
+    assert verdicts[fails] == "failed", verdicts
