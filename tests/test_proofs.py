@@ -462,3 +462,24 @@ def test_the_machine_tables_are_pinned_beyond_their_controls(
         accepts[command] = accepts[command] - {state}
     verdicts = {o.name: o.verdict for o in check_machine(frozenset(table), accepts)}
     assert verdicts[fails] == "failed", verdicts
+
+
+def test_the_mixed_policy_proves_every_image_claim_and_fails_the_per_type_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`prove --policy mixed`: the prior art keeps every image (every other obligation proves),
+    and the per-type claims fail, reported as caught controls; mixed rules that put each type
+    in a cascade of its own (per-type in disguise) make them missed, and the run fails."""
+    small = suite.Settings(bound=3, sample=50, policy="mixed")
+    rows = suite.run_suite(small, jobs=2, controls=False)
+    policy_rows = {r.name: r.verdict for r in rows if r.name.startswith("mixed-policy / ")}
+    assert policy_rows == {f"mixed-policy / {claim}": "caught" for claim in suite.PER_TYPE_CLAIMS}
+    assert suite.passed(rows) and len(rows) == len(suite.OBLIGATION_NAMES)
+    monkeypatch.setattr(Spec, "cascade_kind", lambda self, map_type: map_type)
+    monkeypatch.setattr(suite, "_SHAPES", {})  # shapes found by the right rules are cached
+    disguised = suite.run_suite(small, only="type-separation", jobs=1, controls=False)
+    assert [(r.name, r.verdict) for r in disguised] == [
+        ("mixed-policy / type-separation", "missed"),
+        ("unbounded-forest-type-separation", "proved"),
+    ]
+    assert not suite.passed(disguised)
