@@ -398,7 +398,11 @@ CONTROLS: tuple[Control, ...] = (
     Control("reads-through-idle-maps", ReadsThroughIdleMaps, ("init",)),
     Control("split-incomplete", SplitIncomplete, ("stop-keeps-images",)),
     Control("types-ignored", TypesIgnored, ("type-separation", "unbounded-forest-refines-spec")),
-    Control("restore-forgets-others", RestoreForgetsOthers, ("copy-keeps-images",)),
+    Control(
+        "restore-forgets-others",
+        RestoreForgetsOthers,
+        ("copy-keeps-images", "unbounded-restore-refines-spec"),
+    ),
     Control(
         "incremental-too-little",
         IncrementalCopiesTooLittle,

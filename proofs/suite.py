@@ -35,6 +35,9 @@ from .obligations import (
     weakened_invariant,
 )
 from .refinement import check_forest_refinement, check_refinement
+from .restore import CONTROL_OF as RESTORE_CONTROL_OF
+from .restore import WRONG_RULES as RESTORE_WRONG_RULES
+from .restore import check_restore, check_restore_refinement
 from .shapes import (
     GROUP_PAIRS,
     Situation,
@@ -105,9 +108,12 @@ OBLIGATION_NAMES = (
     "unbounded-forest-refines-spec",
     *INCREMENTAL_CONTROL_OF,
     "unbounded-incremental-refines-spec",
+    *RESTORE_CONTROL_OF,
+    "unbounded-restore-refines-spec",
 )
 
 FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
+RESTORE_TOTAL = 5  # the restore refinement covers every restored cascade of at most this many
 
 # the closed set cut short: an enumeration that stops halfway is no induction, and must be caught
 TRUNCATED_CONTROL = "enumeration-truncated"
@@ -256,6 +262,10 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return check_incremental_refinement(spec, s.bound)
     if name in INCREMENTAL_CONTROL_OF:
         return check_incremental(only={name})[0]
+    if name == "unbounded-restore-refines-spec":
+        return check_restore_refinement(spec, min(s.bound, RESTORE_TOTAL))
+    if name in RESTORE_CONTROL_OF:
+        return check_restore(only={name})[0]
     if name.startswith("unbounded-"):
         if not not_vacuous():
             return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")
@@ -307,6 +317,11 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
         ob = name.removesuffix("-control")
         o = check_forest(FOREST_CONTROL_OF[ob], {ob})[0]
         return [_control_row(f"{name} / {ob}", o, FOREST_WRONG_RULES[FOREST_CONTROL_OF[ob]])]
+    if name.removesuffix("-control") in RESTORE_CONTROL_OF:
+        ob = name.removesuffix("-control")
+        wrong = RESTORE_CONTROL_OF[ob]
+        o = check_restore(wrong, {ob})[0]
+        return [_control_row(f"{name} / {ob}", o, RESTORE_WRONG_RULES[wrong])]
     if name.removesuffix("-control") in INCREMENTAL_CONTROL_OF:
         ob = name.removesuffix("-control")
         wrong = INCREMENTAL_CONTROL_OF[ob]
@@ -370,6 +385,7 @@ CONTROL_NAMES = (
     *(f"{ob}-control" for ob in CONTROL_OF),
     *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
     *(f"{ob}-control" for ob in INCREMENTAL_CONTROL_OF),
+    *(f"{ob}-control" for ob in RESTORE_CONTROL_OF),
 )
 
 

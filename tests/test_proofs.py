@@ -483,3 +483,25 @@ def test_the_mixed_policy_proves_every_image_claim_and_fails_the_per_type_ones(
         ("unbounded-forest-type-separation", "proved"),
     ]
     assert not suite.passed(disguised)
+
+
+def test_the_restore_model_is_tied_to_spec_and_a_drifting_model_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A restore at any position of a cascade of any length: its start, every step while it
+    runs and its end keep the invariant; each control fails its claim; and the link to `Spec`
+    works both ways: `Spec` preserving no frozen head's reader fails it, and so does the model
+    forgetting that reader."""
+    from proofs import restore
+    from proofs.controls import RestoreForgetsOthers
+
+    assert all(o.verdict == "proved" for o in restore.check_restore())
+    for ob, wrong in restore.CONTROL_OF.items():
+        assert restore.check_restore(wrong, {ob})[0].verdict == "failed", ob
+    assert restore.check_restore_refinement(Spec(), 4).verdict == "proved"
+    caught = restore.check_restore_refinement(RestoreForgetsOthers(), 4)
+    assert caught.verdict == "failed" and "disagree" in caught.failure.detail  # type: ignore[union-attr]
+    right = restore.write_restored
+    monkeypatch.setattr(restore, "write_restored", lambda c, d, wrong=False: right(c, d, True))
+    drift = restore.check_restore_refinement(Spec(), 4)
+    assert drift.verdict == "failed" and "write to S" in drift.failure.detail  # type: ignore[union-attr]
