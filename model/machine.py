@@ -123,6 +123,8 @@ NO_OPS = frozenset(
 
 # which states a target may be read in, and whether its image is the map's point in time
 TARGET_ONLINE = frozenset({IDLE, COPYING})  # plus STOPPING at progress 100
+# the source refuses I/O only while the map is suspended (its bitmap is unreachable: §1.1)
+SOURCE_OFFLINE = frozenset({SUSPENDED})
 
 
 def accepts(command: str, state: str) -> bool:

@@ -10,7 +10,11 @@ accepts. Here they become Z3 relations over enumeration sorts, and four claims a
 - commands agree: every transition a command sets off starts in a state that accepts the
   command, and every accepted command sets something off there or is a listed no-op;
 - positions safe: a position is only taken away by cleaning, completion, a split or a forced
-  stop, and only given by the start of a prepared map.
+  stop, and only given by the start of a prepared map;
+- availability agrees (`model/availability.py`, the harness's oracle of which volumes take
+  I/O): a target takes I/O exactly in the states the machine says it is online in, a source
+  only outside `SOURCE_OFFLINE`, and every transition into a state where the target is offline
+  for good loses its image.
 
 A wrong table (a control) must fail one of them.
 """
@@ -19,9 +23,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import z3
 
+from model.availability import MapView, loses_image, offline_volumes
 from model.machine import (
     ACCEPTS,
     BEGINS_POSITION,
@@ -35,9 +41,12 @@ from model.machine import (
     IDLE,
     NO_OPS,
     PREPARING,
+    SOURCE_OFFLINE,
     STATES,
     STOPPED,
+    STOPPING,
     SUSPENDED,
+    TARGET_ONLINE,
     TRANSITIONS,
 )
 
@@ -70,8 +79,10 @@ def _path_exists(table: Iterable[tuple[str, str, str]], start: str, goals: tuple
 def check_machine(
     table: frozenset[tuple[str, str, str]] = TRANSITIONS,
     accepts: dict[str, frozenset[str]] = ACCEPTS,
+    offline: Callable[[list[MapView]], set[str]] = offline_volumes,
+    loses: Callable[[str | None, str], bool] = loses_image,
 ) -> list[Outcome]:
-    """Reachability and absence of traps for a transition table."""
+    """Every claim about the machine's tables and the availability rules read with them."""
     out = []
     began = time.perf_counter()
     unreachable = [s for s in ALL if s != IDLE and not _path_exists(table, IDLE, (s,))]
@@ -95,7 +106,8 @@ def check_machine(
             Failure(None, None, f"traps: {traps}") if traps else None,
         )
     )
-    return [*out, check_commands(table, accepts), check_positions(table)]
+    checks = [check_commands(table, accepts), check_positions(table)]
+    return [*out, *checks, check_availability(offline, loses, table)]
 
 
 Table = frozenset[tuple[str, str, str]]
@@ -216,6 +228,41 @@ def without(table: frozenset[tuple[str, str, str]], doomed: str) -> frozenset:
     return frozenset(t for t in table if t[0] != doomed)
 
 
+Offline = Callable[[list[MapView]], set[str]]
+Loses = Callable[[str | None, str], bool]
+
+
+def check_availability(
+    offline: Offline = offline_volumes, loses: Loses = loses_image, table: Table = TRANSITIONS
+) -> Outcome:
+    """Availability agrees with the machine: for one map in every state at progress 0, 50 and
+    100, its target refuses I/O exactly where the machine says it is not online (stopping is
+    online only at 100) and its source exactly in `SOURCE_OFFLINE`; every transition into a
+    state where the target is offline whatever the progress, other than suspended (which
+    returns), loses the target's image."""
+    began = time.perf_counter()
+    problems = []
+    for state in STATES:
+        for progress in (0, 50, 100):
+            down = offline([MapView("S", "T", state, progress)])
+            online = state in TARGET_ONLINE or (state == STOPPING and progress == 100)
+            if ("T" in down) == online:
+                problems.append(f"target {'offline' if online else 'online'} in {state}@{progress}")
+            if ("S" in down) != (state in SOURCE_OFFLINE):
+                problems.append(f"source {'online' if 'S' not in down else 'offline'} in {state}")
+    for before, cause, state in sorted(table):
+        gone = state not in (*TARGET_ONLINE, STOPPING, SUSPENDED, DELETED)
+        if gone and before != state and not loses(before, state):
+            problems.append(f"{before} -{cause}-> {state} keeps an offline target's image")
+    return Outcome(
+        "machine-availability-agrees",
+        "failed" if problems else "proved",
+        time.perf_counter() - began,
+        3 * len(STATES) + len(table),
+        Failure(None, None, "; ".join(sorted(set(problems)))) if problems else None,
+    )
+
+
 def _accepting(
     accepts: Accepts, command: str, change: Callable[[frozenset[str]], frozenset[str]]
 ) -> Accepts:
@@ -223,42 +270,91 @@ def _accepting(
     return {**accepts, command: change(accepts[command])}
 
 
-# wrong tables: name -> (what is wrong, transitions, accepts, the obligations that must fail)
-MACHINE_CONTROLS: dict[str, tuple[str, Table, Accepts, tuple[str, ...]]] = {
-    "machine-preparing-stuck": (
-        "every transition out of preparing removed",
-        without(TRANSITIONS, PREPARING),
-        ACCEPTS,
-        ("machine-reachable", "machine-no-trap"),
-    ),
-    "machine-suspended-trap": (
-        "every transition out of suspended removed",
-        without(TRANSITIONS, SUSPENDED),
-        ACCEPTS,
-        ("machine-no-trap",),
-    ),
-    "machine-delete-running": (
-        "a copying map may be deleted: its position goes uncleaned",
-        TRANSITIONS | {(COPYING, "deleted", DELETED)},
-        _accepting(ACCEPTS, "delete", lambda s: s | {COPYING}),
-        ("machine-positions-safe",),
-    ),
-    "machine-start-unprepared": (
-        "a stopped map starts without being prepared",
-        TRANSITIONS | {(STOPPED, "start", COPYING)},
-        ACCEPTS,
-        ("machine-positions-safe",),
-    ),
-    "machine-accepts-inert": (
-        "prepare is accepted while copying, where it sets nothing off",
-        TRANSITIONS,
-        _accepting(ACCEPTS, "prepare", lambda s: s | {COPYING}),
-        ("machine-commands-agree",),
-    ),
-    "machine-refuses-own-transition": (
-        "prepare is refused in stopped, though the table prepares a stopped map",
-        TRANSITIONS,
-        _accepting(ACCEPTS, "prepare", lambda s: s - {STOPPED}),
-        ("machine-commands-agree",),
-    ),
+@dataclass(frozen=True)
+class MachineControl:
+    """A wrong state-machine table or availability rule, and the obligations it must fail."""
+
+    name: str
+    what: str
+    table: Table = TRANSITIONS
+    accepts: Accepts = field(default_factory=lambda: ACCEPTS)
+    offline: Offline = offline_volumes
+    loses: Loses = loses_image
+    must_fail: tuple[str, ...] = ()
+
+    def outcomes(self) -> list[Outcome]:
+        """The machine's obligations under this control's tables and rules."""
+        return check_machine(self.table, self.accepts, self.offline, self.loses)
+
+
+def _stopped_target_online(maps: list[MapView]) -> set[str]:
+    """Control: availability that lets a stopped map's target take I/O."""
+    return offline_volumes([m for m in maps if m.state != STOPPED])
+
+
+def _prepare_keeps_image(old: str | None, new: str) -> bool:
+    """Control: a prepare that does not lose the target's image."""
+    return loses_image(old, new) and new != PREPARING
+
+
+MACHINE_CONTROLS: dict[str, MachineControl] = {
+    c.name: c
+    for c in (
+        MachineControl(
+            "machine-preparing-stuck",
+            "every transition out of preparing removed",
+            without(TRANSITIONS, PREPARING),
+            ACCEPTS,
+            must_fail=("machine-reachable", "machine-no-trap"),
+        ),
+        MachineControl(
+            "machine-suspended-trap",
+            "every transition out of suspended removed",
+            without(TRANSITIONS, SUSPENDED),
+            ACCEPTS,
+            must_fail=("machine-no-trap",),
+        ),
+        MachineControl(
+            "machine-delete-running",
+            "a copying map may be deleted: its position goes uncleaned",
+            TRANSITIONS | {(COPYING, "deleted", DELETED)},
+            _accepting(ACCEPTS, "delete", lambda s: s | {COPYING}),
+            must_fail=("machine-positions-safe",),
+        ),
+        MachineControl(
+            "machine-start-unprepared",
+            "a stopped map starts without being prepared",
+            TRANSITIONS | {(STOPPED, "start", COPYING)},
+            ACCEPTS,
+            must_fail=("machine-positions-safe",),
+        ),
+        MachineControl(
+            "machine-accepts-inert",
+            "prepare is accepted while copying, where it sets nothing off",
+            TRANSITIONS,
+            _accepting(ACCEPTS, "prepare", lambda s: s | {COPYING}),
+            must_fail=("machine-commands-agree",),
+        ),
+        MachineControl(
+            "machine-refuses-own-transition",
+            "prepare is refused in stopped, though the table prepares a stopped map",
+            TRANSITIONS,
+            _accepting(ACCEPTS, "prepare", lambda s: s - {STOPPED}),
+            must_fail=("machine-commands-agree",),
+        ),
+        MachineControl(
+            "availability-stopped-online",
+            "a stopped map's target takes I/O",
+            offline=_stopped_target_online,
+            loses=loses_image,
+            must_fail=("machine-availability-agrees",),
+        ),
+        MachineControl(
+            "availability-prepare-keeps-image",
+            "a prepare keeps the target's image",
+            offline=offline_volumes,
+            loses=_prepare_keeps_image,
+            must_fail=("machine-availability-agrees",),
+        ),
+    )
 }

@@ -97,6 +97,7 @@ OBLIGATION_NAMES = (
     "machine-no-trap",
     "machine-commands-agree",
     "machine-positions-safe",
+    "machine-availability-agrees",
     "unbounded-read-base",
     "unbounded-read-step",
     "unbounded-head-write",
@@ -297,10 +298,10 @@ def control_task(args: tuple[str, Settings]) -> list[Row]:
 def _control_rows(name: str, s: Settings) -> list[Row]:
     rows = []
     if name in MACHINE_CONTROLS:
-        what, table, accepts, targets = MACHINE_CONTROLS[name]
-        for o in check_machine(table, accepts):
-            if o.name in targets:
-                rows.append(_control_row(f"{name} / {o.name}", o, what))
+        control = MACHINE_CONTROLS[name]
+        for o in control.outcomes():
+            if o.name in control.must_fail:
+                rows.append(_control_row(f"{name} / {o.name}", o, control.what))
         return rows
     if name == WEAKENED_CONTROL:
         spec = Spec(s.policy)
@@ -513,7 +514,7 @@ def control_settings(s: Settings) -> Settings:
 
 def _targets(control: str) -> tuple[str, ...]:
     if control in MACHINE_CONTROLS:
-        return MACHINE_CONTROLS[control][3]
+        return MACHINE_CONTROLS[control].must_fail
     if control.endswith("-control"):
         return (control.removesuffix("-control"),)
     if control == TRUNCATED_CONTROL:
