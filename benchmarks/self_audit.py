@@ -2,13 +2,13 @@
 into the specification in a fresh process, and which obligations then fail.
 
 The controls (`proofs/controls.py`) are wrong rules the obligations were built against; these
-(`benchmarks/wrong_rules.py`, `benchmarks/wrong_rules_b.py`) were written afterwards, blind to
-them, the way an outside reviewer writes wrong rules into a copy of `model/` (issue 13's
-audit). A wrong rule that every obligation still proves is a survivor: an obligation or a shape
-family is missing, or the rule is equivalent (argued in `docs/proofs.md`). Figures and the
-survivors' verdicts are in `docs/proofs.md`.
+(`benchmarks/wrong_rules.py`, `wrong_rules_b.py`, `wrong_rules_c.py`) were written afterwards,
+blind to them, the way an outside reviewer writes wrong rules into a copy of `model/` (issue
+13's audit). A wrong rule that every obligation still proves is a survivor: an obligation or a
+shape family is missing, or the rule is equivalent (argued in `docs/proofs.md`). Figures and
+the survivors' verdicts are in `docs/proofs.md`.
 
-    python benchmarks/self_audit.py [--batch a|b] [NAME ...]   # every wrong rule, or some
+    python benchmarks/self_audit.py [--batch a|b|c] [NAME ...]   # every wrong rule, or some
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import wrong_rules_b  # noqa: F401  (registers batch B)
+import wrong_rules_c  # noqa: F401  (registers batch C)
 from wrong_rules import BATCH, WRONG
 
 from proofs import suite
@@ -49,7 +50,7 @@ def main() -> None:
         batch, args = args[1], args[2:]
     names = args or [n for n in WRONG if batch is None or BATCH[n] == batch]
     unknown = [n for n in names if n not in WRONG]
-    if unknown or batch not in (None, "a", "b"):
+    if unknown or batch not in (None, *BATCH.values()):
         sys.exit(
             f"unknown wrong rule(s) or batch: {', '.join(unknown) or batch}; known: "
             f"{', '.join(WRONG)}"

@@ -1,7 +1,8 @@
 """Plausible wrong rules for the self-audit of `prove` (`benchmarks/self_audit.py`): each a
 patch that puts one wrong rule into the specification. Batch A (this module) was written in
-stop 21, blind to the controls; batch B (`wrong_rules_b.py`) in stop 22, blind to batch A's
-findings as well, across the classes batch A did not try.
+stop 21, blind to the controls; batch B (`wrong_rules_b.py`) in stop 22, across the classes
+batch A did not try; batch C (`wrong_rules_c.py`) after it, at the parts of `model/` neither
+touched.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def wrong(name: str, what: str) -> Callable[[Callable[[], None]], Callable[[], N
 
     def register(patch: Callable[[], None]) -> Callable[[], None]:
         WRONG[name] = (what, patch)
-        BATCH[name] = "b" if patch.__module__.endswith("wrong_rules_b") else "a"
+        tail = patch.__module__.rsplit("wrong_rules", 1)[-1]
+        BATCH[name] = tail.lstrip("_") or "a"  # wrong_rules_b -> b
         return patch
 
     return register
