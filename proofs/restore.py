@@ -50,6 +50,7 @@ from model.logic import Data, Grain, select
 from model.rules import Spec
 from model.state import State
 
+from . import unbounded
 from .refinement import Link, check_links, related
 from .shapes import Situation, after, empty
 from .steps import Step
@@ -243,21 +244,38 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     def keeps(post: Restored, *pre: Any) -> Any:
         return z3.Implies(z3.And(ok, *pre), restored_inv(post))
 
-    # the restore's start, from one cascade (n targets, restored after the one at r-1)
+    # the restore's start, from one cascade (n targets, restored after the one at r-1). These
+    # parts are quantifier-free: each assumes the instances of the hypotheses it needs at the
+    # positions it is about (implied by the quantified ones), so Z3 decides them whatever else
+    # its context holds (quantified, part 3 came back unknown after 20,000 unrelated terms)
     plain = fresh("_s")
     r = z3.Int("r")
     ghost = z3.Int("sfirst")
     started = start_restore(plain, r, ghost, wrong == "start")
-    at = z3.And(inv(plain), r >= 2, r <= plain.n + 1)
-    defined = z3.And(
-        first_holds(started),
-        z3.ForAll([k], z3.Implies(z3.And(k >= 1, k < ghost), z3.Not(started.split[k]))),
-    )
 
     def chain(x: Any) -> Any:
         return z3.Implies(
             z3.And(x >= 1, x <= started.n, x < ghost), started.ref[x] == started.phys[r]
         )
+
+    def near(x: Any) -> Any:
+        """The hypotheses' instances about position x: the old cascade's Local at x and x-1,
+        and that the new ghost is the first holder as far as x."""
+        return z3.And(
+            unbounded.local(plain, x),
+            unbounded.local(plain, x - 1),
+            z3.Implies(z3.And(x >= 1, x < ghost), z3.Not(started.split[x])),
+        )
+
+    at = z3.And(plain.n >= 1, r >= 2, r <= plain.n + 1, first_holds(started))
+    starts = [
+        z3.Implies(z3.And(at, near(z3.IntVal(1))), chain(z3.IntVal(1))),  # Chain: base
+        z3.Implies(z3.And(at, i >= 2, near(i), chain(i - 1)), chain(i)),  # and step
+        z3.Implies(  # then, with Chain, the invariant at every position i
+            z3.And(at, near(i), chain(i), chain(r - 1)),
+            z3.And(started.r >= 1, started.r <= started.n, local(started, i)),
+        ),
+    ]
 
     return {
         "unbounded-restore-steps": [
@@ -267,11 +285,7 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
             keeps(insert_after_restored(c)),
             keeps(remove_other(c, m), other),
         ],
-        "unbounded-restore-start": [
-            z3.Implies(z3.And(at, defined), chain(z3.IntVal(1))),  # Chain: base
-            z3.Implies(z3.And(at, defined, i >= 2, chain(i - 1)), chain(i)),  # and step
-            z3.Implies(z3.And(at, defined, z3.ForAll([i], chain(i))), restored_inv(started)),
-        ],
+        "unbounded-restore-start": starts,
         "unbounded-restore-end": [  # (S alone in its cascade leaves nothing behind)
             z3.Implies(z3.And(ok, c.n >= 2), inv(remove_restored(c, wrong == "end"))),
         ],

@@ -149,8 +149,8 @@ def step_well_formed(spec: Spec, sit: Situation, step: Step, shape: Shape) -> st
         return f"{t}'s map is still there after its forced delete"
     if step.kind == "split" and t in shape.stopping:
         return f"{t} is still stopping after its split"
-    if step.kind in ("leave", "force") and shape.position(t) is not None:
-        return f"{t} still holds a position after it left"
+    if step.kind in ("leave", "force", "split") and shape.position(t) is not None:
+        return f"{t} still holds a position after its {step.kind}"
     if step.kind == "stop" and t not in shape.stopping:
         return f"{t} is not stopping after its stop"
     kept = (set(sit.shape.stopping) - {t}) & set(shape.active())

@@ -17,6 +17,7 @@ from typing import Any
 
 from model.rules import Spec
 
+from .availability import check_images_follow_availability, forget_revived
 from .bmc import bmc, check_path
 from .closure import check_closed
 from .controls import CONTROLS, Control
@@ -98,6 +99,7 @@ OBLIGATION_NAMES = (
     "machine-commands-agree",
     "machine-positions-safe",
     "machine-availability-agrees",
+    "images-follow-availability",
     "unbounded-read-base",
     "unbounded-read-step",
     "unbounded-head-write",
@@ -120,6 +122,8 @@ RESTORE_TOTAL = 5  # the restore refinement covers every restored cascade of at 
 TRUNCATED_CONTROL = "enumeration-truncated"
 # an invariant that says nothing about what volumes read proves nothing about it: it must fail
 WEAKENED_CONTROL = "invariant-weakened"
+# point-in-time rules that leave a volume which takes I/O without an image check nothing of it
+FORGETFUL_CONTROL = "images-forget-revived"
 
 GROUP_BOUND = 3  # group starts are checked on the families up to this cascade length
 
@@ -253,6 +257,8 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return out
     if name.startswith("machine-"):
         return next(o for o in check_machine() if o.name == name)
+    if name == "images-follow-availability":
+        return check_images_follow_availability(situations(spec, s))
     if name == "unbounded-refines-spec":
         return check_refinement(spec, s.bound)
     if name == "unbounded-forest-refines-spec":
@@ -303,6 +309,10 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
             if o.name in control.must_fail:
                 rows.append(_control_row(f"{name} / {o.name}", o, control.what))
         return rows
+    if name == FORGETFUL_CONTROL:
+        o = check_images_follow_availability(situations(Spec(s.policy), s), forget_revived)
+        rule = "a target revived by a forced delete is online with no image"
+        return [_control_row(f"{name} / images-follow-availability", o, rule)]
     if name == WEAKENED_CONTROL:
         spec = Spec(s.policy)
         o = check_strong(spec, situations(spec, s), weakened_invariant)
@@ -383,6 +393,7 @@ CONTROL_NAMES = (
     *MACHINE_CONTROLS,
     TRUNCATED_CONTROL,
     WEAKENED_CONTROL,
+    FORGETFUL_CONTROL,
     *(f"{ob}-control" for ob in CONTROL_OF),
     *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
     *(f"{ob}-control" for ob in INCREMENTAL_CONTROL_OF),
@@ -521,6 +532,8 @@ def _targets(control: str) -> tuple[str, ...]:
         return ("covered-set-closed",)
     if control == WEAKENED_CONTROL:
         return ("invariant-strong",)
+    if control == FORGETFUL_CONTROL:
+        return ("images-follow-availability",)
     return next(c.must_fail for c in CONTROLS if c.name == control)
 
 

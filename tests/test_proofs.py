@@ -505,3 +505,24 @@ def test_the_restore_model_is_tied_to_spec_and_a_drifting_model_is_caught(
     monkeypatch.setattr(restore, "write_restored", lambda c, d, wrong=False: right(c, d, True))
     drift = restore.check_restore_refinement(Spec(), 4)
     assert drift.verdict == "failed" and "write to S" in drift.failure.detail  # type: ignore[union-attr]
+
+
+def test_which_volumes_have_an_image_follows_the_machine_and_availability(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`images-follow-availability`: replayed as machine transitions, every covered path takes
+    legal ones, every volume that takes I/O has an image and no stopped target keeps one;
+    point-in-time rules that forget a revived image fail it, and so does a machine in which a
+    step the rules take is illegal."""
+    from proofs import availability
+
+    shapes = list(suite.situations(Spec(), CI))
+    assert availability.check_images_follow_availability(shapes).verdict == "proved"
+    # two volumes alone never take a prepare or a forced delete along the paths kept
+    alone = availability.check_images_follow_availability(list(reachable(Spec(), 2)))
+    assert alone.verdict == "failed" and "vacuous" in alone.failure.detail  # type: ignore[union-attr]
+    forgot = availability.check_images_follow_availability(shapes, availability.forget_revived)
+    assert forgot.verdict == "failed" and "take I/O but have no image" in forgot.failure.detail  # type: ignore[union-attr]
+    monkeypatch.setattr(availability, "legal", lambda t: t[1] != "split")
+    illegal = availability.check_images_follow_availability(shapes)
+    assert illegal.verdict == "failed" and "-split->" in illegal.failure.detail  # type: ignore[union-attr]
