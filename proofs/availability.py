@@ -84,11 +84,12 @@ def transitions(states: dict[str, str], shape: Shape, step: Step) -> list[Move]:
 def check_images_follow_availability(
     situations: Iterable[Situation],
     lost_of: Callable[[Situation], frozenset[str]] = lambda sit: sit.lost,
+    spec: Spec | None = None,
 ) -> Outcome:
-    """`images-follow-availability` over the covered situations (see the module text);
-    `lost_of` says which volumes have no image (a control gives a wrong one)."""
+    """`images-follow-availability` over the covered situations, found by `spec`'s rules (see
+    the module text); `lost_of` says which volumes have no image (a control gives a wrong one)."""
     began = time.perf_counter()
-    spec = Spec()
+    spec = spec or Spec()
     checked = 0
     seen: set[str] = set()  # which of the claims' premises occurred (vacuity)
     for sit in situations:

@@ -8,11 +8,10 @@ worker processes (Z3 terms are rebuilt in each worker).
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from model.rules import Spec
@@ -21,6 +20,7 @@ from .availability import check_images_follow_availability, forget_revived
 from .bmc import bmc, check_path
 from .closure import check_closed
 from .controls import CONTROLS, Control
+from .coverage import Settings, groups, situations
 from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
 from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
 from .forest_claims import check_forest
@@ -36,53 +36,18 @@ from .obligations import (
     weakened_invariant,
 )
 from .refinement import check_forest_refinement, check_refinement
+from .report import PER_TYPE_CLAIMS, Row, control_row, outcome_row, passed, policy_row
 from .restore import CONTROL_OF as RESTORE_CONTROL_OF
 from .restore import WRONG_RULES as RESTORE_WRONG_RULES
 from .restore import check_restore, check_restore_refinement
 from .shapes import (
-    GROUP_PAIRS,
-    Situation,
-    family_situations,
-    group_situations,
-    iter_reachable,
     reachable,
-    sampled_beyond,
 )
 from .structure import STRUCTURAL_CHECKS, check_structure
 from .sweep import Tally, check_steps, merged, tally, verdict
 from .traces import plain_trace
 from .unbounded import CONTROL_OF, check_unbounded, not_vacuous
 from .verdicts import Failure, Outcome, rules_fail
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How far the suite goes."""
-
-    bound: int = 6  # cascade length K
-    volumes: int = 2  # n for the reachable shapes and the bounded search
-    # shapes of n+1 volumes (and a quarter, a tenth as many of n+2, n+3) sampled by seeded
-    # random walks (0: none)
-    sample: int = 200
-    depth: int = 2  # structural steps in the bounded search
-    data_steps: int = 1  # symbolic data steps around each structural step
-    policy: str = "per-type"
-
-
-@dataclass
-class Row:
-    """One line of the report."""
-
-    name: str
-    role: str  # obligation | control
-    verdict: str  # proved | failed | unknown | caught | missed
-    ok: bool
-    seconds: float
-    queries: int
-    detail: str = ""
-    trace: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
 
 OBLIGATION_NAMES = (
     "init",
@@ -124,86 +89,6 @@ TRUNCATED_CONTROL = "enumeration-truncated"
 WEAKENED_CONTROL = "invariant-weakened"
 # point-in-time rules that leave a volume which takes I/O without an image check nothing of it
 FORGETFUL_CONTROL = "images-forget-revived"
-
-GROUP_BOUND = 3  # group starts are checked on the families up to this cascade length
-
-
-_SHAPES: dict[tuple[str, str, int, int], list[Situation]] = {}  # the real Spec's, per process
-
-
-def _cached(
-    spec: Spec, s: Settings, over: str, build: Callable[[], Iterable[Situation]]
-) -> Iterable[Situation]:
-    """The situations of the real specification are enumerated once per process (and forked
-    workers inherit them); a wrong rule's (a control's) are its own, every time, and found as
-    they are needed (a control stops at its first failure)."""
-    if type(spec) is not Spec:
-        return build()
-    key = (over, spec.policy, s.volumes, s.bound, s.sample)
-    if key not in _SHAPES:
-        _SHAPES[key] = list(build())
-    return _SHAPES[key]
-
-
-def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
-    """Every shape the step obligations cover."""
-    return _cached(
-        spec,
-        s,
-        "shapes",
-        lambda: itertools.chain(
-            iter_reachable(spec, s.volumes),
-            family_situations(spec, s.bound),
-            sampled_beyond(spec, s.volumes, s.sample),
-        ),
-    )
-
-
-def groups(spec: Spec, s: Settings) -> Iterable[Situation]:
-    """The shapes group starts begin from (`shapes.group_situations`): the covered shapes of
-    two volumes and the families up to `GROUP_BOUND` with every combination of created maps,
-    and with more volumes (`--volumes 3`) every shape they reach with the two-map ones (four
-    maps on each of 29,012 shapes would be 321,263 group starts more, for the order of joining,
-    which the source's position decides and the two-volume shapes already vary)."""
-    small = min(s.volumes, Settings.volumes)
-    return _cached(
-        spec,
-        s,
-        "groups",
-        lambda: itertools.chain(
-            group_situations(
-                itertools.chain(
-                    iter_reachable(spec, small),
-                    family_situations(spec, min(s.bound, GROUP_BOUND)),
-                )
-            ),
-            group_situations(
-                iter_reachable(spec, s.volumes) if s.volumes > small else (), GROUP_PAIRS
-            ),
-        ),
-    )
-
-
-def _outcome_row(o: Outcome, role: str = "obligation") -> Row:
-    detail = ""
-    if o.failure is not None:
-        where = ""
-        if o.failure.situation is not None:
-            steps = [st.label() for st in o.failure.situation.path]
-            where = f"after [{'; '.join(steps)}]"
-            if o.failure.step is not None:
-                where += f", step {o.failure.step.label()}"
-        detail = f"{where}\n{o.failure.detail}".strip()
-    return Row(
-        o.name,
-        role,
-        o.verdict,
-        o.verdict == "proved",
-        o.seconds,
-        o.queries,
-        detail,
-        extra={"note": o.note} if o.note else {},
-    )
 
 
 def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
@@ -258,7 +143,7 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
     if name.startswith("machine-"):
         return next(o for o in check_machine() if o.name == name)
     if name == "images-follow-availability":
-        return check_images_follow_availability(situations(spec, s))
+        return check_images_follow_availability(situations(spec, s), spec=spec)
     if name == "unbounded-refines-spec":
         return check_refinement(spec, s.bound)
     if name == "unbounded-forest-refines-spec":
@@ -287,7 +172,7 @@ def _bmc_failure(cx: Any) -> Failure:
 def obligation_task(args: tuple[str, Settings]) -> Row:
     """Worker: one obligation as a report row."""
     name, s = args
-    return _outcome_row(run_obligation(name, s))
+    return outcome_row(run_obligation(name, s))
 
 
 def control_task(args: tuple[str, Settings]) -> list[Row]:
@@ -307,45 +192,46 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
         control = MACHINE_CONTROLS[name]
         for o in control.outcomes():
             if o.name in control.must_fail:
-                rows.append(_control_row(f"{name} / {o.name}", o, control.what))
+                rows.append(control_row(f"{name} / {o.name}", o, control.what))
         return rows
     if name == FORGETFUL_CONTROL:
-        o = check_images_follow_availability(situations(Spec(s.policy), s), forget_revived)
+        spec = Spec(s.policy)
+        o = check_images_follow_availability(situations(spec, s), forget_revived, spec)
         rule = "a target revived by a forced delete is online with no image"
-        return [_control_row(f"{name} / images-follow-availability", o, rule)]
+        return [control_row(f"{name} / images-follow-availability", o, rule)]
     if name == WEAKENED_CONTROL:
         spec = Spec(s.policy)
         o = check_strong(spec, situations(spec, s), weakened_invariant)
         rule = "the invariant without its refinement part (only incremental agreement)"
-        return [_control_row(f"{name} / invariant-strong", o, rule)]
+        return [control_row(f"{name} / invariant-strong", o, rule)]
     if name == TRUNCATED_CONTROL:
         spec = Spec(s.policy)
         every = reachable(spec, s.volumes)  # in the order found: its first half is a cut-short run
         o = check_closed(spec, every[: len(every) // 2])
         rule = "the shapes n volumes reach, enumerated only halfway"
-        return [_control_row(f"{name} / covered-set-closed", o, rule)]
+        return [control_row(f"{name} / covered-set-closed", o, rule)]
     if name.removesuffix("-control") in FOREST_CONTROL_OF:
         ob = name.removesuffix("-control")
         o = check_forest(FOREST_CONTROL_OF[ob], {ob})[0]
-        return [_control_row(f"{name} / {ob}", o, FOREST_WRONG_RULES[FOREST_CONTROL_OF[ob]])]
+        return [control_row(f"{name} / {ob}", o, FOREST_WRONG_RULES[FOREST_CONTROL_OF[ob]])]
     if name.removesuffix("-control") in RESTORE_CONTROL_OF:
         ob = name.removesuffix("-control")
         wrong = RESTORE_CONTROL_OF[ob]
         o = check_restore(wrong, {ob})[0]
-        return [_control_row(f"{name} / {ob}", o, RESTORE_WRONG_RULES[wrong])]
+        return [control_row(f"{name} / {ob}", o, RESTORE_WRONG_RULES[wrong])]
     if name.removesuffix("-control") in INCREMENTAL_CONTROL_OF:
         ob = name.removesuffix("-control")
         wrong = INCREMENTAL_CONTROL_OF[ob]
         o = check_incremental(wrong, {ob})[0]
-        return [_control_row(f"{name} / {ob}", o, INCREMENTAL_WRONG_RULES[wrong])]
+        return [control_row(f"{name} / {ob}", o, INCREMENTAL_WRONG_RULES[wrong])]
     if name.startswith("unbounded-"):
         ob = name.removesuffix("-control")
         o = check_unbounded(CONTROL_OF[ob], {ob})[0]
-        return [_control_row(f"{name} / {ob}", o, f"the wrong {CONTROL_OF[ob]} rule")]
+        return [control_row(f"{name} / {ob}", o, f"the wrong {CONTROL_OF[ob]} rule")]
     control = next(c for c in CONTROLS if c.name == name)
     for target in control.must_fail:
         o = run_obligation(target, s, control.make())
-        row = _control_row(f"{name} / {target}", o, control.rule)
+        row = control_row(f"{name} / {target}", o, control.rule)
         if o.failure is not None and o.failure.situation is not None:
             try:
                 row.trace, words = _vocabulary(control, o)
@@ -355,15 +241,6 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
                 row.detail += f"\nreplayable: {words}"
         rows.append(row)
     return rows
-
-
-def _control_row(name: str, o: Outcome, rule: str) -> Row:
-    row = _outcome_row(o, "control")
-    caught = o.verdict == "failed"
-    row.name, row.ok = name, caught
-    row.verdict = "caught" if caught else "missed"
-    row.detail = f"wrong rule: {rule}\n{row.detail}".strip()
-    return row
 
 
 def _vocabulary(control: Control, o: Outcome) -> tuple[dict[str, Any] | None, str]:
@@ -443,9 +320,7 @@ def _sweep_rows(parts: list[tuple[str, tuple, int, int, Settings]], results: lis
         mine = [(p[1], r) for p, r in zip(parts, results, strict=True) if p[0] == over]
         if mine:
             names, tallies = mine[0][0], merged(r for _, r in mine)
-            rows += [
-                _outcome_row(verdict(STEPS[n], t)) for n, t in zip(names, tallies, strict=True)
-            ]
+            rows += [outcome_row(verdict(STEPS[n], t)) for n, t in zip(names, tallies, strict=True)]
     return rows
 
 
@@ -492,28 +367,6 @@ def run_suite(
     return [policy_row(r) for r in rows] if s.policy != Settings.policy else rows
 
 
-# the claims of the per-type policy itself: under the mixed policy (one cascade for every type,
-# the prior art) they must fail, as the `types-ignored` control shows for the per-type rules
-PER_TYPE_CLAIMS = ("type-separation", "unbounded-forest-refines-spec")
-
-
-def policy_row(row: Row) -> Row:
-    """Under another policy, a per-type claim is a control the policy must fail: caught if it
-    fails, missed if it proves (the policy would not differ from per-type)."""
-    if row.role != "obligation" or row.name not in PER_TYPE_CLAIMS:
-        return row
-    caught = row.verdict == "failed"
-    detail = f"a per-type claim, which the mixed policy must fail: {row.detail}"
-    return replace(
-        row,
-        name=f"mixed-policy / {row.name}",
-        role="control",
-        verdict="caught" if caught else "missed",
-        ok=caught,
-        detail=detail,
-    )
-
-
 def control_settings(s: Settings) -> Settings:
     """Where the controls are checked: as asked, but at no more than the default two volumes. A
     control shows that its obligation can fail; the default coverage shows it for every control,
@@ -537,6 +390,15 @@ def _targets(control: str) -> tuple[str, ...]:
     return next(c.must_fail for c in CONTROLS if c.name == control)
 
 
-def passed(rows: list[Row]) -> bool:
-    """Every obligation proved and every control caught."""
-    return bool(rows) and all(r.ok for r in rows)
+__all__ = [  # what callers use, wherever it is defined
+    "CONTROL_NAMES",
+    "OBLIGATION_NAMES",
+    "PER_TYPE_CLAIMS",
+    "Row",
+    "Settings",
+    "groups",
+    "passed",
+    "run_obligation",
+    "run_suite",
+    "situations",
+]

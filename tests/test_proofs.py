@@ -13,7 +13,7 @@ from harness.drivers import open_driver
 from harness.trace import parse_trace, replay
 from model.logic import GrainArray
 from model.rules import Spec
-from proofs import suite
+from proofs import coverage, suite
 from proofs.bmc import check_path
 from proofs.controls import CONTROLS, Control, NoPartialFill
 from proofs.shapes import chain_families, reachable
@@ -277,9 +277,9 @@ def test_rules_that_raise_fail_their_obligations_by_name(
             return st.evolve(shape=st.shape.without_map(target))
 
         monkeypatch.setattr(LifecycleRules, "revive", revive)
-        monkeypatch.setattr(suite, "_SHAPES", {})  # the real rules' shapes, found before
+        monkeypatch.setattr(coverage, "_SHAPES", {})  # the real rules' shapes, found before
         said = "KeyError"
-    monkeypatch.setattr(suite, "_SHAPES", {})
+    monkeypatch.setattr(coverage, "_SHAPES", {})
     rows = suite.run_suite(suite.Settings(bound=3, sample=0), only="stop-keeps", jobs=2)
     row = next(r for r in rows if r.name == "stop-keeps-images")
     assert row.verdict == "failed" and said in row.detail, row.detail
@@ -476,7 +476,7 @@ def test_the_mixed_policy_proves_every_image_claim_and_fails_the_per_type_ones(
     assert policy_rows == {f"mixed-policy / {claim}": "caught" for claim in suite.PER_TYPE_CLAIMS}
     assert suite.passed(rows) and len(rows) == len(suite.OBLIGATION_NAMES)
     monkeypatch.setattr(Spec, "cascade_kind", lambda self, map_type: map_type)
-    monkeypatch.setattr(suite, "_SHAPES", {})  # shapes found by the right rules are cached
+    monkeypatch.setattr(coverage, "_SHAPES", {})  # shapes found by the right rules are cached
     disguised = suite.run_suite(small, only="type-separation", jobs=1, controls=False)
     assert [(r.name, r.verdict) for r in disguised] == [
         ("mixed-policy / type-separation", "missed"),
