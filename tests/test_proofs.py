@@ -82,7 +82,7 @@ def test_image_controls_come_with_replayable_traces(rows: list[suite.Row]) -> No
 def test_a_control_that_proves_fails_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = Control("not-wrong-at-all", Spec, ("write-keeps-images",))
     monkeypatch.setattr(suite, "CONTROLS", (fake,))
-    rows = suite.control_task(("not-wrong-at-all", suite.Settings(bound=1)))
+    rows = suite.control_task(("not-wrong-at-all", suite.Settings(bound=1, sample=0)))
     assert [r.verdict for r in rows] == ["missed"] and not suite.passed(rows)
 
 
@@ -126,6 +126,8 @@ def test_prove_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "prove",
             "--bound",
             "3",
+            "--sample",
+            "0",
             "--only",
             "no-partial-fill",
             "--json",
@@ -147,7 +149,8 @@ def test_prove_cli_exits_1_when_a_control_passes(monkeypatch: pytest.MonkeyPatch
     fake = Control("not-wrong-at-all", Spec, ("write-keeps-images",))
     monkeypatch.setattr(suite, "CONTROLS", (fake,))
     monkeypatch.setattr(suite, "CONTROL_NAMES", ("not-wrong-at-all",))
-    assert main(["prove", "--bound", "3", "--only", "not-wrong", "--jobs", "1"]) == 1
+    args = ["prove", "--bound", "3", "--sample", "0", "--only", "not-wrong", "--jobs", "1"]
+    assert main(args) == 1
 
 
 def test_control_names_are_unique() -> None:
