@@ -6,6 +6,7 @@ is one plausible mistake an implementer of `model/rules/` could make.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -60,8 +61,10 @@ def _image_head_physical() -> None:
 # -- copies ----------------------------------------------------------------------------------
 
 
-@wrong("copy-takes-upstream-grain", "a copy takes the upstream volume's physical grain")
-def _copy_upstream_grain() -> None:
+def _copy_into(value: Callable[..., Any], bit: Callable[[Any, Any, Any], Any]) -> Any:
+    """`CopyRules.copy_into` with the value copied (`value(st, node, seen, grain)`) and the bit
+    set (`bit(held, guard, moves)`) chosen by the wrong rule; the rest as the right rule."""
+
     def copy_into(
         self: Any,
         st: Any,
@@ -77,43 +80,41 @@ def _copy_upstream_grain() -> None:
         seen = self.resolve(st, node, grain)
         moves = and_(guard, not_(held), not_(eq(seen.holder, shape.volumes.index(volume))))
         st = self.preserve_frozen_readers(st, volume, grain, moves, busy | {volume})
-        up = shape.volume_at((node[0], node[1] - 1)) if node[1] > 1 else None
-        value = select(st.phys[up], grain) if up else seen.value
-        old = select(st.phys[volume], grain)
+        new = ite(moves, value(st, node, seen, grain), select(st.phys[volume], grain))
         return st.evolve(
-            phys={**st.phys, volume: store(st.phys[volume], grain, ite(moves, value, old))},
-            split={**st.split, volume: store(st.split[volume], grain, or_(held, guard))},
+            phys={**st.phys, volume: store(st.phys[volume], grain, new)},
+            split={**st.split, volume: store(st.split[volume], grain, bit(held, guard, moves))},
             copies=(*st.copies, Copy(kind, volume, seen.holder, moves, seen.kind)),
         )
 
-    _set(CopyRules, "copy_into", copy_into)
+    return copy_into
+
+
+def _upstream_grain(st: Any, node: Any, seen: Any, grain: Any) -> Any:
+    """The physical grain of the volume just upstream (the head's image for position 1)."""
+    if node[1] <= 1:
+        return seen.value
+    return select(st.phys[st.shape.volume_at((node[0], node[1] - 1))], grain)
+
+
+@wrong("copy-takes-upstream-grain", "a copy takes the upstream volume's physical grain")
+def _copy_upstream_grain() -> None:
+    _set(
+        CopyRules,
+        "copy_into",
+        _copy_into(_upstream_grain, lambda held, guard, moves: or_(held, guard)),
+    )
 
 
 @wrong("copy-bit-only-when-moved", "a copy sets the bit only when data moved")
 def _copy_bit_moved() -> None:
-    def copy_into(
-        self: Any,
-        st: Any,
-        node: Any,
-        grain: Any,
-        kind: str,
-        guard: Any = True,
-        busy: frozenset = frozenset(),
-    ) -> Any:
-        shape = st.shape
-        volume = shape.volume_at(node)
-        held = select(st.split[volume], grain)
-        seen = self.resolve(st, node, grain)
-        moves = and_(guard, not_(held), not_(eq(seen.holder, shape.volumes.index(volume))))
-        st = self.preserve_frozen_readers(st, volume, grain, moves, busy | {volume})
-        old = select(st.phys[volume], grain)
-        return st.evolve(
-            phys={**st.phys, volume: store(st.phys[volume], grain, ite(moves, seen.value, old))},
-            split={**st.split, volume: store(st.split[volume], grain, or_(held, moves))},
-            copies=(*st.copies, Copy(kind, volume, seen.holder, moves, seen.kind)),
-        )
-
-    _set(CopyRules, "copy_into", copy_into)
+    _set(
+        CopyRules,
+        "copy_into",
+        _copy_into(
+            lambda st, node, seen, grain: seen.value, lambda held, guard, moves: or_(held, moves)
+        ),
+    )
 
 
 # -- writes ----------------------------------------------------------------------------------
@@ -290,6 +291,14 @@ def _restore_never() -> None:
 # -- restarts, stops, leaves and splits --------------------------------------------------
 
 
+def _unlinked(st: Any, target: str) -> Any:
+    """The state with the target unlinked and its stop forgotten, nothing else done."""
+    shape = st.shape.remove(target)
+    return st.evolve(
+        shape=Shape(shape.volumes, shape.chains, shape.maps, shape.stopping - {target})
+    )
+
+
 @wrong("incremental-restart-copies-all", "an incremental restart forgets every grain it holds")
 def _incremental_all() -> None:
     right = LifecycleRules.insert
@@ -339,13 +348,7 @@ def _stop_forgets() -> None:
 
 @wrong("incomplete-leave-no-record", "a target leaving incomplete does not tell maps copying it")
 def _leave_no_record() -> None:
-    def leave(self: Any, st: Any, target: str, complete: bool) -> Any:
-        shape = st.shape.remove(target)
-        return st.evolve(
-            shape=Shape(shape.volumes, shape.chains, shape.maps, shape.stopping - {target})
-        )
-
-    _set(LifecycleRules, "leave", leave)
+    _set(LifecycleRules, "leave", lambda self, st, target, complete: _unlinked(st, target))
 
 
 @wrong("complete-leave-unchecked", "a completed copy may leave without holding every grain")
@@ -363,10 +366,4 @@ def _split_unchecked() -> None:
 
 @wrong("split-as-leave", "a split unlinks the target; what hung below stays in the cascade")
 def _split_as_leave() -> None:
-    def split(self: Any, st: Any, target: str) -> Any:
-        shape = st.shape.remove(target)
-        return st.evolve(
-            shape=Shape(shape.volumes, shape.chains, shape.maps, shape.stopping - {target})
-        )
-
-    _set(LifecycleRules, "split", split)
+    _set(LifecycleRules, "split", lambda self, st, target: _unlinked(st, target))
