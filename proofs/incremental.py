@@ -33,7 +33,7 @@ from model.logic import Data, Grain, select
 from model.rules import Spec
 from model.state import State
 
-from .refinement import Link, check_links, related
+from .refinement import Link, check_links, linker, related
 from .shapes import Situation, after, empty
 from .steps import Step
 from .unbounded import (
@@ -219,16 +219,7 @@ def _links(spec: Spec, n: int, g: Any, d: Any) -> tuple[Situation, list[Link]]:
     x = fresh_idle(f"_{n}")
     order = [sit.shape.chains[0].head, *sit.shape.chains[0].targets]
 
-    def link(label: str, steps: Any, step: Any, first: bool = False) -> Link:
-        return Link(
-            sit.family,
-            label,
-            steps,
-            d,
-            lambda pre: idle_related(x, pre, g),
-            lambda post: idle_related(step(x), post, g),
-            first,
-        )
+    link = linker(sit.family, x, idle_related, g, d)
 
     spare = sit.shape.volumes[-1]
     links = [

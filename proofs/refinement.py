@@ -140,6 +140,28 @@ class Link:
     first: bool  # the first operation at its shape: R and Inv are checked satisfiable there
 
 
+def linker(
+    family: str, model: Any, relate: Callable[[Any, State, Any], Any], g: Any, payload: Any
+) -> Callable[..., Link]:
+    """Links for one model state at one shape: `relate(model, state, g)` before the `Spec`
+    steps, and `relate(step(model), state, g)` after them."""
+
+    def link(
+        label: str, steps: Step | list[Step], step: Callable[[Any], Any], first: bool = False
+    ) -> Link:
+        return Link(
+            family,
+            label,
+            steps,
+            payload,
+            lambda pre: relate(model, pre, g),
+            lambda post: relate(step(model), post, g),
+            first,
+        )
+
+    return link
+
+
 def check_links(
     name: str, model: str, spec: Spec, shapes: Iterable[tuple[Situation, list[Link]]]
 ) -> Outcome:

@@ -51,7 +51,7 @@ from model.rules import Spec
 from model.state import State
 
 from . import unbounded
-from .refinement import Link, check_links, related
+from .refinement import Link, check_links, linker, related
 from .shapes import Situation, after, empty
 from .steps import Step
 from .unbounded import Cascade, check_parts, fresh, holds_of, inv
@@ -383,16 +383,7 @@ def _links(spec: Spec, n: int, r: int, g: Any, d: Any) -> Iterator[tuple[Situati
     order = list(sit.shape.chains[0].targets)
     spare = sit.shape.volumes[-1]
 
-    def link(label: str, steps: Any, step: Any, first: bool = False) -> Link:
-        return Link(
-            sit.family,
-            label,
-            steps,
-            d,
-            lambda pre: restored_related(c, pre, g),
-            lambda post: restored_related(step(c), post, g),
-            first,
-        )
+    link = linker(sit.family, c, restored_related, g, d)
 
     links = [
         link("write to S", Step("write", "V0"), lambda y: write_restored(y, d), first=True),
