@@ -21,15 +21,16 @@ copies the ghost image where `Spec` copies what the target reads: equal under In
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, Patch, select
+from model.logic import Data, Grain, Patch, and_, eq, implies, select
 from model.rules import Spec
 from model.shape import Shape
 from model.state import State, symbolic_state
@@ -61,17 +62,45 @@ def _snapshots(spec: Spec, n: int) -> Situation:
     return next(s for s in chain_families(spec, n) if s.family == f"snapshots-of-one-source-{n}")
 
 
-def related(c: Cascade, st: State, order: list[str], g: Any) -> Any:
-    """R: `order` lists the head and then the targets from the head; position i is order[i]."""
-    parts = [c.n == len(order) - 1, c.phys[0] == select(st.phys[order[0]], g)]
-    for i, v in enumerate(order[1:], start=1):
+class Positions(Protocol):
+    """A model's cascade: its length and its Int-indexed arrays over positions."""
+
+    n: Any
+    split: Any
+    phys: Any
+    ref: Any
+
+
+@functools.cache
+def index(i: int) -> Any:
+    """Position i as a Z3 constant, built once."""
+    return z3.IntVal(i)
+
+
+def _at(array: Any, i: int) -> Any:
+    """A model array at position i (the direct API: Z3's indexing with a Python int is slow)."""
+    return select(array, index(i))
+
+
+def positions(c: Positions, targets: tuple[str, ...] | list[str], st: State, g: Any) -> list[Any]:
+    """R at each target position: the cascade's length, and at position i (the i-th of
+    `targets`) the same split bit, where it holds the grain the same physical value, and the
+    same abstract image."""
+    parts = [eq(c.n, index(len(targets)))]
+    for i, v in enumerate(targets, start=1):
         held = select(st.split[v], g)
         parts += [
-            c.split[i] == held,
-            z3.Implies(held, c.phys[i] == select(st.phys[v], g)),
-            c.ref[i] == select(st.ref[v], g),
+            eq(_at(c.split, i), held),
+            implies(held, eq(_at(c.phys, i), select(st.phys[v], g))),
+            eq(_at(c.ref, i), select(st.ref[v], g)),
         ]
-    return z3.And(*parts)
+    return parts
+
+
+def related(c: Cascade, st: State, order: list[str], g: Any) -> Any:
+    """R: `order` lists the head and then the targets from the head; position i is order[i]."""
+    head = eq(_at(c.phys, 0), select(st.phys[order[0]], g))
+    return and_(head, *positions(c, order[1:], st, g))
 
 
 def _order(shape: Shape) -> list[str]:
@@ -113,17 +142,18 @@ def _cases(sit: Situation) -> list[tuple[str, Step | list[Step], Callable[..., C
     return cases
 
 
-def _spec_side(
-    spec: Spec, sit: Situation, steps: Step | list[Step], g: Any, d: Any
-) -> tuple[State, State]:
-    """A symbolic state of the situation, and the state after `Spec` takes the steps."""
+def _pre_shape(sit: Situation, steps: Step | list[Step]) -> Shape:
+    """The shape `Spec`'s steps start from: the situation's, with a started map defined."""
     first = steps if isinstance(steps, Step) else steps[0]
-    shape = with_map(sit.shape, first) if first.kind == "start" else sit.shape
-    st = symbolic_state(shape, "", sit.lost)
-    pre = st
+    return with_map(sit.shape, first) if first.kind == "start" else sit.shape
+
+
+def _spec_steps(spec: Spec, pre: State, steps: Step | list[Step], g: Any, d: Any) -> State:
+    """The state after `Spec` takes the steps from `pre` (data steps at grain g)."""
+    st = pre
     for step in [steps] if isinstance(steps, Step) else steps:
         st = apply(spec, st, step, g if step.data else None, d)
-    return pre, st
+    return st
 
 
 @dataclass(frozen=True)
@@ -146,20 +176,45 @@ def linker(
     """Links for one model state at one shape: `relate(model, state, g)` before the `Spec`
     steps, and `relate(step(model), state, g)` after them."""
 
+    def before(pre: State) -> Any:  # one function for all its links: built once per state
+        return relate(model, pre, g)
+
     def link(
         label: str, steps: Step | list[Step], step: Callable[[Any], Any], first: bool = False
     ) -> Link:
         return Link(
-            family,
-            label,
-            steps,
-            payload,
-            lambda pre: relate(model, pre, g),
-            lambda post: relate(step(model), post, g),
-            first,
+            family, label, steps, payload, before, lambda post: relate(step(model), post, g), first
         )
 
     return link
+
+
+class _ShapeTerms:
+    """The terms one shape's links share, each built once: the pre-state of each shape the
+    `Spec` steps start from, its Inv, and R before for each model state (links that share a
+    model state share their `before` function)."""
+
+    def __init__(self, spec: Spec, sit: Situation, g: Any) -> None:
+        self.spec, self.sit, self.g = spec, sit, g
+        self.built: dict[Any, Any] = {}
+
+    def _once(self, key: Any, build: Callable[[], Any]) -> Any:
+        if key not in self.built:
+            self.built[key] = build()
+        return self.built[key]
+
+    def pre(self, steps: Step | list[Step]) -> State:
+        """A symbolic state of the shape the steps start from."""
+        shape = _pre_shape(self.sit, steps)
+        return self._once(shape, lambda: symbolic_state(shape, "", self.sit.lost))
+
+    def invariant(self, pre: State) -> Any:
+        """Inv of a pre-state at g."""
+        return self._once(("Inv", pre.shape), lambda: invariant(self.spec, pre, self.g))
+
+    def before(self, link: Link, pre: State) -> Any:
+        """R of the link's model state and a pre-state."""
+        return self._once(("R", link.before, pre.shape), lambda: link.before(pre))
 
 
 def check_links(
@@ -179,11 +234,13 @@ def check_links(
         )
 
     for sit, links in shapes:
+        terms = _ShapeTerms(spec, sit, g)
         for link in links:
-            pre, post = _spec_side(spec, sit, link.steps, g, link.payload)
+            pre = terms.pre(link.steps)
+            post = _spec_steps(spec, pre, link.steps, g, link.payload)
             queries += 1
             solver.push()
-            solver.add(link.before(pre), invariant(spec, pre, g))
+            solver.add(terms.before(link, pre), terms.invariant(pre))
             if link.first and solver.check() == z3.unsat:
                 solver.pop()
                 return ended("failed", f"vacuous: no state of {link.where} is related to {model}")
@@ -197,32 +254,35 @@ def check_links(
     return Outcome(name, "proved", time.perf_counter() - began, queries)
 
 
+def _cascade_links(spec: Spec, n: int, g: Any, d: Any) -> tuple[Situation, list[Link]]:
+    """Every operation of the model on a cascade of n snapshots, as `Spec` steps and the
+    model's own, from one model state."""
+    sit = _snapshots(spec, n)
+    order = _order(sit.shape)
+    c = fresh(f"_{n}")
+
+    def before(pre: State) -> Any:
+        return related(c, pre, order, g)
+
+    def link(case: tuple[str, Any, Any], index: int) -> Link:
+        label, steps, model_step = case
+
+        def after(post: State) -> Any:
+            return related(model_step(c, d), post, _order(post.shape), g)
+
+        return Link(f"n={n}", label, steps, d, before, after, first=index == 0)
+
+    return sit, [link(case, i) for i, case in enumerate(_cases(sit))]
+
+
 def check_refinement(spec: Spec, bound: int) -> Outcome:
     """`unbounded-refines-spec`: every operation of the unbounded model agrees with `Spec` on
     one cascade of every length 1..bound (see the module text)."""
     g = z3.Const("g", Grain)
     d = z3.Const("d", Data)
 
-    def link(n: int, order: list[str], case: tuple[str, Any, Any], index: int) -> Link:
-        label, steps, model_step = case
-        c = fresh(f"_{n}")
-        return Link(
-            f"n={n}",
-            label,
-            steps,
-            d,
-            lambda pre: related(c, pre, order, g),
-            lambda post: related(model_step(c, d), post, _order(post.shape), g),
-            first=index == 0,
-        )
-
-    def shapes() -> Iterator[tuple[Situation, list[Link]]]:
-        for n in range(1, bound + 1):
-            sit = _snapshots(spec, n)
-            order = _order(sit.shape)
-            yield sit, [link(n, order, case, i) for i, case in enumerate(_cases(sit))]
-
-    return check_links("unbounded-refines-spec", "the model", spec, shapes())
+    shapes = (_cascade_links(spec, n, g, d) for n in range(1, bound + 1))
+    return check_links("unbounded-refines-spec", "the model", spec, shapes)
 
 
 # -- the forest: linked cascades and the per-type pair ------------------------------------------
@@ -277,22 +337,16 @@ def forest_related(f: Forest, st: State, roles: ForestShape, g: Any) -> Any:
     """R for the forest: each cascade as `related` says for one, S's grain, and where L hangs:
     A's position p (1-based) while its head volume is in A, with that volume's own grain even
     where it does not hold it (once it leaves, L's head presents it), else that grain."""
-    parts = [f.a.phys[0] == select(st.phys[roles.source], g)]
+    parts = [eq(_at(f.a.phys, 0), select(st.phys[roles.source], g))]
     for c, targets in ((f.a, roles.a), (f.b, roles.b), (f.linked, roles.linked)):
-        parts.append(c.n == len(targets))
-        for i, v in enumerate(targets, start=1):
-            held = select(st.split[v], g)
-            parts += [
-                c.split[i] == held,
-                z3.Implies(held, c.phys[i] == select(st.phys[v], g)),
-                c.ref[i] == select(st.ref[v], g),
-            ]
+        parts += positions(c, targets, st, g)
     if roles.left:
-        parts += [f.l_own, f.linked.phys[0] == select(st.phys[roles.head], g)]
+        parts += [f.l_own, eq(_at(f.linked.phys, 0), select(st.phys[roles.head], g))]
     else:
         p = roles.a.index(roles.head) + 1  # its own grain, held or not: it may become L's head
-        parts += [z3.Not(f.l_own), f.p == p, f.a.phys[p] == select(st.phys[roles.head], g)]
-    return z3.And(*parts)
+        own = eq(_at(f.a.phys, p), select(st.phys[roles.head], g))
+        parts += [z3.Not(f.l_own), eq(f.p, index(p)), own]
+    return and_(*parts)
 
 
 def _forest_cases(sit: Situation, roles: ForestShape) -> list[tuple[str, Any, Any]]:
@@ -370,6 +424,33 @@ def forest_sizes(total: int) -> list[tuple[int, int, int, int, bool]]:
     ]
 
 
+def _forest_links(
+    spec: Spec, size: tuple[int, int, int, int, bool], g: Any, d: Any, patch: Any
+) -> tuple[Situation, list[Link]]:
+    """Every forest operation on the forest of this size, as `Spec` steps and the forest's
+    own, from one forest state."""
+    na, nb, nl, p, left = size
+    sit = forest_situation(spec, na, nb, nl, p, left)
+    roles = forest_roles(sit.shape, f"V{p}")  # A's p-th target from the head, as built
+    f = fresh_forest(f"_{sit.family}")
+
+    def before(pre: State) -> Any:
+        return forest_related(f, pre, roles, g)
+
+    def link(case: tuple[str, Any, Any], index: int) -> Link:
+        label, steps, model_step = case
+        first = steps if isinstance(steps, Step) else steps[0]
+        payload = d if first.whole else patch  # a partial write's payload is a patch
+
+        def after(post: State) -> Any:
+            stepped = model_step(f, payload)
+            return forest_related(stepped, post, forest_roles(post.shape, roles.head), g)
+
+        return Link(sit.family, label, steps, payload, before, after, first=index == 0)
+
+    return sit, [link(case, i) for i, case in enumerate(_forest_cases(sit, roles))]
+
+
 def check_forest_refinement(spec: Spec, total: int) -> Outcome:
     """`unbounded-forest-refines-spec`: every forest operation agrees with `Spec` on every
     forest of at most `total` targets (see `proofs/forest.py`)."""
@@ -377,31 +458,8 @@ def check_forest_refinement(spec: Spec, total: int) -> Outcome:
     d = z3.Const("d", Data)
     patch = z3.Const("patch", Patch)
 
-    def link(sit: Situation, roles: ForestShape, case: tuple[str, Any, Any], index: int) -> Link:
-        label, steps, model_step = case
-        first = steps if isinstance(steps, Step) else steps[0]
-        payload = d if first.whole else patch  # a partial write's payload is a patch
-        f = fresh_forest(f"_{sit.family}_{index}")
-        return Link(
-            sit.family,
-            label,
-            steps,
-            payload,
-            lambda pre: forest_related(f, pre, roles, g),
-            lambda post: forest_related(
-                model_step(f, payload), post, forest_roles(post.shape, roles.head), g
-            ),
-            first=index == 0,
-        )
-
-    def shapes() -> Iterator[tuple[Situation, list[Link]]]:
-        for na, nb, nl, p, left in forest_sizes(total):
-            sit = forest_situation(spec, na, nb, nl, p, left)
-            roles = forest_roles(sit.shape, f"V{p}")  # A's p-th target from the head, as built
-            cases = _forest_cases(sit, roles)
-            yield sit, [link(sit, roles, case, i) for i, case in enumerate(cases)]
-
-    out = check_links("unbounded-forest-refines-spec", "the forest", spec, shapes())
+    shapes = (_forest_links(spec, size, g, d, patch) for size in forest_sizes(total))
+    out = check_links("unbounded-forest-refines-spec", "the forest", spec, shapes)
     if out.verdict == "proved":
         out.note = f"every forest of at most {total} targets ({len(forest_sizes(total))} shapes)"
     return out

@@ -46,12 +46,12 @@ from typing import Any
 
 import z3
 
-from model.logic import Data, Grain, select
+from model.logic import Data, Grain, and_, eq, select
 from model.rules import Spec
 from model.state import State
 
 from . import unbounded
-from .refinement import Link, check_links, linker, related
+from .refinement import Link, check_links, index, linker, positions, related
 from .shapes import Situation, after, empty
 from .steps import Step
 from .unbounded import Cascade, check_parts, fresh, holds_of, inv
@@ -347,16 +347,10 @@ def restored_related(c: Restored, st: State, g: Any) -> Any:
     chain = chains[0]
     order = list(chain.targets)
     r = order.index(chain.head) + 1
-    parts = [c.n == len(order), c.r == r, c.phys[r] == select(st.phys[chain.head], g)]
-    held: list[Any] = []
-    for i, v in enumerate(order, start=1):
-        held.append(select(st.split[v], g))
-        parts += [
-            c.split[i] == held[-1],
-            z3.Implies(held[-1], c.phys[i] == select(st.phys[v], g)),
-            c.ref[i] == select(st.ref[v], g),
-        ]
-    return z3.And(*parts, c.first == _first_holder(held))
+    head = eq(c.phys[r], select(st.phys[chain.head], g))
+    held = [select(st.split[v], g) for v in order]
+    ghost = eq(c.first, _first_holder(held))
+    return and_(eq(c.r, index(r)), head, *positions(c, order, st, g), ghost)
 
 
 def _first_holder(held: list[Any]) -> Any:
