@@ -13,6 +13,7 @@ and merges what each found (a failure is reported from the first part that found
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,10 +32,15 @@ from .steps import Step, apply, enabled, precondition, with_map
 from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation, rules_fail
 
 
+def _pre(sit: Situation, step: Step, tag: str) -> State:
+    """A symbolic pre-state for the situation (a start's: with its map defined)."""
+    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
+    return _shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
+
+
 def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
     """A symbolic pre-state for the situation, the step applied at grain x, and x."""
-    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
-    pre = _shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
+    pre = _pre(sit, step, tag)
     x = z3.Const(f"x{tag}", Grain)
     payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
     post = apply(spec, pre, step, x if step.data else None, payload)
@@ -294,11 +300,54 @@ def verdict(ob: StepObligation, t: Tally) -> Outcome:
     return Outcome(ob.name, "proved", t.seconds, t.queries)
 
 
+def never_enabled(
+    spec: Spec, ob: StepObligation, situations: Iterable[Situation]
+) -> Outcome | None:
+    """Vacuity first, before any claim is built: a failed outcome if some step kind the
+    obligation concerns is enabled at no covered shape, or only where its premise (Inv and the
+    step's precondition) cannot hold; else None, as soon as every kind is seen to be enabled.
+    A rule that is never enabled fails as it would after the whole pass (`verdict`), but
+    without building the claims at every shape first."""
+    began = time.perf_counter()
+    expected = expected_kinds(ob.kinds)
+    offered: set[str] = set()
+    holds: set[str] = set()
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    g, x = z3.Const("g", Grain), z3.Const("x", Grain)
+    try:
+        for sit in situations:
+            with _situation_terms():
+                for step in enabled(spec, sit.shape, sit.lost):
+                    kind = _vacuity_kind(spec, sit, step) if step.kind in ob.kinds else None
+                    if kind is None or kind in holds:
+                        continue
+                    offered.add(kind)
+                    if _premises_hold(
+                        solver, Query(premise(spec, _pre(sit, step, ""), step, g, x), True)
+                    ):
+                        holds.add(kind)
+            if expected <= holds:
+                return None
+    except Exception:  # a rule that raises: the pass itself names it
+        return None
+    if expected - offered:
+        never = ", ".join(sorted(expected - offered))
+        detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"
+    else:
+        never = ", ".join(sorted(expected - holds))
+        detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
+    return Outcome(ob.name, "failed", time.perf_counter() - began, 0, Failure(None, None, detail))
+
+
 def check_steps(
     spec: Spec, ob: StepObligation, situations: Iterable[Situation], stop_at_first: bool = True
 ) -> Outcome:
-    """Check one obligation at every situation and every enabled step of its kinds."""
-    return verdict(ob, tally(spec, [ob], situations, stop_at_first)[0])
+    """Check one obligation at every situation and every enabled step of its kinds (a rule
+    never enabled fails first, `never_enabled`)."""
+    first, then = itertools.tee(situations)  # found lazily: a failure stops the search early
+    vacuous = never_enabled(spec, ob, first) if stop_at_first else None
+    return vacuous or verdict(ob, tally(spec, [ob], then, stop_at_first)[0])
 
 
 # -- in worker processes ------------------------------------------------------------------------
