@@ -529,3 +529,38 @@ def test_which_volumes_have_an_image_follows_the_machine_and_availability(
     monkeypatch.setattr(availability, "legal", lambda t: t[1] != "split")
     illegal = availability.check_images_follow_availability(shapes)
     assert illegal.verdict == "failed" and "-split->" in illegal.failure.detail  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("control", "obligation", "said"),
+    [
+        ("never-splits", "stop-keeps-images", "the premises never hold for split"),
+        ("never-leaves", "cleaning-keeps-images", "the premises never hold for leave (complete)"),
+        ("stop-not-recorded", "cleaning-keeps-images", "no covered shape enables leave (stopped)"),
+    ],
+)
+def test_a_rule_never_enabled_fails_before_any_claim_is_built(
+    control: str, obligation: str, said: str
+) -> None:
+    """`sweep.never_enabled` looks for each step kind's premise before the claims: a rule never
+    enabled fails there, with the verdict the whole pass gives (which builds every claim at
+    every shape first), and the real rules are found enabled and passed on."""
+    from proofs.sweep import never_enabled, tally, verdict
+
+    settings = suite.Settings(bound=2, sample=0)
+    ob = suite.STEPS[obligation]
+    wrong = next(c for c in CONTROLS if c.name == control).make()
+    early = never_enabled(wrong, ob, suite.situations(wrong, settings))
+    late = verdict(ob, tally(wrong, [ob], suite.situations(wrong, settings))[0])
+    assert early is not None and early.verdict == late.verdict == "failed"
+    assert early.failure.detail == late.failure.detail and said in early.failure.detail  # type: ignore[union-attr]
+    assert never_enabled(Spec(), ob, suite.situations(Spec(), settings)) is None
+
+
+def test_controls_are_checked_at_the_default_coverage_at_most() -> None:
+    """A control shows its obligation can fail; wider coverage (more volumes, longer cascades,
+    the mixed policy) widens what the obligations cover, not that."""
+    wide = suite.Settings(bound=8, volumes=3, sample=50, policy="mixed")
+    assert suite.control_settings(wide) == suite.Settings(bound=6, volumes=2, sample=50)
+    narrow = suite.Settings(bound=3, sample=0)
+    assert suite.control_settings(narrow) == narrow
