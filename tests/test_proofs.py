@@ -564,3 +564,33 @@ def test_controls_are_checked_at_the_default_coverage_at_most() -> None:
     assert suite.control_settings(wide) == suite.Settings(bound=6, volumes=2, sample=50)
     narrow = suite.Settings(bound=3, sample=0)
     assert suite.control_settings(narrow) == narrow
+
+
+@pytest.mark.parametrize(
+    ("loses", "said"),
+    [
+        # mutation round F's survivor: `and` turned `or`, so every change loses the image
+        (
+            lambda old, new: new in ("preparing", "prepared", "stopped") or old != new,
+            "copying -stop-> stopping loses the target's image",
+        ),
+        # a stop that loses the image only from copying: a stopped idle target keeps one
+        (
+            lambda old, new: (
+                new in ("preparing", "prepared") or (new, old) == ("stopped", "copying")
+            ),
+            "keeps an offline target's image",
+        ),
+        # a loss on no change at all
+        (lambda old, new: new in ("preparing", "prepared", "stopped"), "stopped --> stopped"),
+    ],
+)
+def test_which_changes_lose_an_image_is_pinned_both_ways(loses: Any, said: str) -> None:
+    """`machine-availability-agrees` pins `loses_image` exactly: a change loses the target's
+    image iff it enters a state where the target is offline whatever its progress (the oracle
+    stops checking an image it was told is lost, so a loss too many hides wrong reads)."""
+    from proofs.machine import check_availability
+
+    assert check_availability().verdict == "proved"
+    out = check_availability(loses=loses)
+    assert out.verdict == "failed" and said in out.failure.detail, out.failure  # type: ignore[union-attr]
