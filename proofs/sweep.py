@@ -315,22 +315,21 @@ def never_enabled(
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     g, x = z3.Const("g", Grain), z3.Const("x", Grain)
-    try:
-        for sit in situations:
+    for sit in situations:  # an error while the shapes are found propagates, as in the pass
+        try:
             with _situation_terms():
                 for step in enabled(spec, sit.shape, sit.lost):
                     kind = _vacuity_kind(spec, sit, step) if step.kind in ob.kinds else None
                     if kind is None or kind in holds:
                         continue
                     offered.add(kind)
-                    if _premises_hold(
-                        solver, Query(premise(spec, _pre(sit, step, ""), step, g, x), True)
-                    ):
+                    pre = _pre(sit, step, "")
+                    if _premises_hold(solver, Query(premise(spec, pre, step, g, x), True)):
                         holds.add(kind)
-            if expected <= holds:
-                return None
-    except Exception:  # a rule that raises: the pass itself names it
-        return None
+        except Exception:  # a rule that raises at a step: the pass names it, with its shape
+            return None
+        if expected <= holds:
+            return None
     if expected - offered:
         never = ", ".join(sorted(expected - offered))
         detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"

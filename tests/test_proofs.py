@@ -594,3 +594,31 @@ def test_which_changes_lose_an_image_is_pinned_both_ways(loses: Any, said: str) 
     assert check_availability().verdict == "proved"
     out = check_availability(loses=loses)
     assert out.verdict == "failed" and said in out.failure.detail, out.failure  # type: ignore[union-attr]
+
+
+def test_an_obligation_checked_alone_fails_by_name_when_the_rules_raise() -> None:
+    """The path a control takes (`check_steps`, vacuity first): a rule that raises while the
+    shapes are found, or at one step, fails the obligation saying so — the vacuity check
+    neither swallows the error nor lets the pass prove what is left of the shapes."""
+
+    class SplitRaises(Spec):
+        def split(self, st: Any, target: str) -> Any:
+            raise RuntimeError("split is broken")
+
+    class LeaveRaises(Spec):
+        def may_leave(self, st: Any, target: str, complete: bool, grain: Any) -> Any:
+            raise RuntimeError("may_leave is broken")
+
+    def cut_short() -> Any:  # the shapes are found lazily: the error comes after a few
+        yield from reachable(Spec(), 2)[:5]
+        raise RuntimeError("the enumeration broke")
+
+    from proofs.sweep import check_steps
+
+    with pytest.raises(RuntimeError, match="the enumeration broke"):
+        check_steps(Spec(), suite.STEPS["stop-keeps-images"], cut_short())
+    small = suite.Settings(bound=3, sample=0)
+    found = suite.run_obligation("stop-keeps-images", small, SplitRaises())
+    assert found.verdict == "failed" and "split is broken" in found.failure.detail  # type: ignore[union-attr]
+    step = suite.run_obligation("cleaning-keeps-images", small, LeaveRaises())
+    assert step.verdict == "failed" and "may_leave is broken" in step.failure.detail  # type: ignore[union-attr]
