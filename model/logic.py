@@ -135,13 +135,10 @@ def select(array: Any, index: Any) -> Any:
 
 def store(array: Any, index: Any, value: Any) -> Any:
     """A copy of the array with one element changed."""
-    if symbolic(array):
-        value = _lift(value)
-        if symbolic(index) and symbolic(value):  # the direct API call: z3.Store is slow
-            ctx = array.ctx
-            ast = z3.Z3_mk_store(ctx.ref(), array.as_ast(), index.as_ast(), value.as_ast())
-            return z3.ArrayRef(ast, ctx)
-        return z3.Store(array, index, value)
+    if symbolic(array):  # the direct API call (Z3 checks the sorts): z3.Store is slow
+        index, value, ctx = _lift(index), _lift(value), array.ctx
+        ast = z3.Z3_mk_store(ctx.ref(), array.as_ast(), index.as_ast(), value.as_ast())
+        return z3.ArrayRef(ast, ctx)
     return array.store(index, value)
 
 

@@ -111,12 +111,18 @@ def test_direct_api_calls_build_the_terms_z3_would() -> None:
         (implies(x, y), z3.Implies(x, y)),
         (store(arr, g, d), z3.Store(arr, g, d)),
         (store(bits, g, True), z3.Store(bits, g, True)),
+        (
+            store(z3.Array("ints", z3.IntSort(), Data), 3, d),
+            z3.Store(z3.Array("ints", z3.IntSort(), Data), 3, d),
+        ),
     ]
     for got, want in pairs:
         assert got.eq(want), (got, want)
     assert eq(1, 1) is True and not_(False) is True
     with pytest.raises(z3.Z3Exception):
         eq(d, n)  # Z3 itself still checks the sorts
+    with pytest.raises(z3.Z3Exception):
+        store(arr, g, n)
 
 
 def test_ite_on_symbols_is_z3_if() -> None:
