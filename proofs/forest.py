@@ -23,7 +23,7 @@ Obligations, each for every nA >= 1, nB >= 0, nL >= 0 and p at once:
   grain and B alone, and A (snapshots) of A alone: no copy moves a snapshot position's data
   into a clone or back — type separation for any number of targets;
 
-and `unbounded-forest-refines-spec` (`proofs/refinement.py`) ties every operation to `Spec`'s
+and `unbounded-forest-refines-spec` (`proofs/forest_refinement.py`) ties every operation to `Spec`'s
 own rules on these shapes for every combination of lengths up to a bound. The obligations,
 each with a control (the same operation with one wrong rule, for which it must fail), are in
 `proofs/forest_claims.py`; this module is the model and its rules.

@@ -24,6 +24,7 @@ from .coverage import Settings, groups, situations
 from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
 from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
 from .forest_claims import check_forest
+from .forest_refinement import check_forest_refinement
 from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
 from .incremental import WRONG_RULES as INCREMENTAL_WRONG_RULES
 from .incremental import check_incremental, check_incremental_refinement
@@ -35,7 +36,7 @@ from .obligations import (
     check_tight,
     weakened_invariant,
 )
-from .refinement import check_forest_refinement, check_refinement
+from .refinement import check_refinement
 from .report import PER_TYPE_CLAIMS, Row, control_row, outcome_row, passed, policy_row
 from .restore import CONTROL_OF as RESTORE_CONTROL_OF
 from .restore import WRONG_RULES as RESTORE_WRONG_RULES

@@ -356,7 +356,7 @@ def test_the_forest_is_tied_to_spec_and_a_drifting_model_is_caught(
     source) proves its claims for every length; the refinement ties each operation to `Spec`,
     so a forest rule that drifts from `Spec` (no cleaning into the linked cascade) fails it,
     as does a `Spec` rule that drifts from the forest (one reader of two preserved)."""
-    from proofs import refinement
+    from proofs import forest_refinement as refinement
     from proofs.controls import FirstReaderOnly
     from proofs.forest import remove_a
     from proofs.forest_claims import check_forest
