@@ -45,15 +45,13 @@ def _lift(x: Any) -> Any:
 
 def ite(cond: Any, then: Any, other: Any) -> Any:
     """If-then-else."""
-    if symbolic(cond):
+    if symbolic(cond):  # the direct API call (Z3 itself checks the sorts): z3.If is slow
         then, other = _lift(then), _lift(other)
-        if symbolic(then) and symbolic(other):
-            if then.eq(other):
-                return then
-            ctx = cond.ctx  # the direct API call (Z3 itself checks the sorts): z3.If is slow
-            ast = z3.Z3_mk_ite(ctx.ref(), cond.as_ast(), then.as_ast(), other.as_ast())
-            return z3.z3._to_expr_ref(ast, ctx)
-        return z3.If(cond, then, other)
+        if then.eq(other):
+            return then
+        ctx = cond.ctx
+        ast = z3.Z3_mk_ite(ctx.ref(), cond.as_ast(), then.as_ast(), other.as_ast())
+        return z3.z3._to_expr_ref(ast, ctx)
     return then if cond else other
 
 

@@ -127,8 +127,9 @@ def test_direct_api_calls_build_the_terms_z3_would() -> None:
 
 def test_ite_on_symbols_is_z3_if() -> None:
     """The direct API call `ite` makes is the If-then-else Z3 itself would build."""
-    c, a, b = z3.Bool("c"), z3.Int("a"), z3.Int("b")
-    for then, other in ((a, b), (a, 3), (2, b), (a, a)):
+    c, a, b, x = z3.Bool("c"), z3.Int("a"), z3.Int("b"), z3.Bool("x")
+    cases = ((a, b), (a, 3), (2, b), (a, a), (2, 3), (x, True), (False, True), (a, x))
+    for then, other in cases:
         got = ite(c, then, other)
         s = z3.Solver()
         s.add(got != z3.If(c, then, other))
