@@ -36,7 +36,7 @@ from model.shape import Shape
 from model.state import State, symbolic_state
 
 from .shapes import Situation, chain_families
-from .steps import Step, apply, with_map
+from .steps import Step, apply, shape_before
 from .unbounded import Cascade, fresh, head_write, insert_first, remove_cleaned, target_write
 from .verdicts import Failure, Outcome
 
@@ -131,7 +131,7 @@ def _cases(sit: Situation) -> list[tuple[str, Step | list[Step], Callable[..., C
 def _pre_shape(sit: Situation, steps: Step | list[Step]) -> Shape:
     """The shape `Spec`'s steps start from: the situation's, with a started map defined."""
     first = steps if isinstance(steps, Step) else steps[0]
-    return with_map(sit.shape, first) if first.kind == "start" else sit.shape
+    return shape_before(sit.shape, first)
 
 
 def _spec_steps(spec: Spec, pre: State, steps: Step | list[Step], g: Any, d: Any) -> State:

@@ -19,7 +19,7 @@ from model.rules import Spec
 from model.shape import MapInfo, Shape
 from model.state import State
 
-from .steps import Step, apply, enabled, prune_shape, with_map
+from .steps import Step, apply, enabled, prune_shape, shape_before
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class RulesRaised(Exception):
 
 def after(spec: Spec, sit: Situation, step: Step) -> Situation:
     """The situation a structural step leads to (`RulesRaised` if the rules raise on it)."""
-    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
+    shape = shape_before(sit.shape, step)
     try:
         st = apply(spec, _dummy(Situation(shape, sit.lost)), step)
     except Exception as err:

@@ -138,6 +138,11 @@ def with_map(shape: Shape, step: Step) -> Shape:
     return shape.with_map(step.target, MapInfo(step.source, step.map_type, step.incremental))
 
 
+def shape_before(shape: Shape, step: Step) -> Shape:
+    """The shape a step starts from: a start's with the map it needs defined, else as it is."""
+    return with_map(shape, step) if step.kind == "start" else shape
+
+
 def apply(spec: Spec, st: State, step: Step, grain: Any = None, payload: Any = None) -> State:
     """The state after a step (data steps act on `grain`; writes write `payload`): the rules
     step the cascades, grains and bitmaps, and `next_images` steps the abstract images, apart.

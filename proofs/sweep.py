@@ -28,13 +28,13 @@ from model.rules import Spec
 from model.state import State, symbolic_state
 
 from .shapes import Situation
-from .steps import Step, apply, enabled, precondition, with_map
+from .steps import Step, apply, enabled, precondition, shape_before
 from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation, rules_fail
 
 
 def _pre(sit: Situation, step: Step, tag: str) -> State:
     """A symbolic pre-state for the situation (a start's: with its map defined)."""
-    shape = with_map(sit.shape, step) if step.kind == "start" else sit.shape
+    shape = shape_before(sit.shape, step)
     return _shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
 
 
