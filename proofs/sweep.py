@@ -283,17 +283,25 @@ def _ask(
         solver.pop()
 
 
+def _never_offered(kinds: set[str]) -> str:
+    """Vacuity: the covered shapes never enable these step kinds."""
+    return f"vacuous: no covered shape enables {', '.join(sorted(kinds))} (a rule never enabled?)"
+
+
+def _never_holds(keys: set[str]) -> str:
+    """Vacuity: the premises never hold for these step kinds (or families)."""
+    return f"vacuous: the premises never hold for {', '.join(sorted(keys))} (a rule never enabled?)"
+
+
 def verdict(ob: StepObligation, t: Tally) -> Outcome:
     """The obligation's outcome from its tally: failed, vacuous, unknown or proved."""
     if t.failure is not None:
         return Outcome(ob.name, "failed", t.seconds, t.queries, t.failure)
     if expected_kinds(ob.kinds) - t.offered:  # the rules never enable a step: nothing is proved
-        never = ", ".join(sorted(expected_kinds(ob.kinds) - t.offered))
-        detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"
+        detail = _never_offered(expected_kinds(ob.kinds) - t.offered)
         return Outcome(ob.name, "failed", t.seconds, t.queries, Failure(None, None, detail))
     if t.tried - t.satisfiable:  # a step whose premises never hold proves anything: say so
-        never = ", ".join(sorted(t.tried - t.satisfiable))
-        detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
+        detail = _never_holds(t.tried - t.satisfiable)
         return Outcome(ob.name, "failed", t.seconds, t.queries, Failure(None, None, detail))
     if t.unknown is not None:
         return Outcome(ob.name, "unknown", t.seconds, t.queries, t.unknown)
@@ -330,12 +338,9 @@ def never_enabled(
             return None
         if expected <= holds:
             return None
-    if expected - offered:
-        never = ", ".join(sorted(expected - offered))
-        detail = f"vacuous: no covered shape enables {never} (a rule never enabled?)"
-    else:
-        never = ", ".join(sorted(expected - holds))
-        detail = f"vacuous: the premises never hold for {never} (a rule never enabled?)"
+    detail = (
+        _never_offered(expected - offered) if expected - offered else _never_holds(expected - holds)
+    )
     return Outcome(ob.name, "failed", time.perf_counter() - began, 0, Failure(None, None, detail))
 
 
