@@ -29,14 +29,14 @@ from typing import Any, Protocol
 
 import z3
 
-from model.invariant import invariant
 from model.logic import Data, Grain, and_, eq, implies, select
 from model.rules import Spec
 from model.shape import Shape
-from model.state import State, symbolic_state
+from model.state import State
 
 from .shapes import Situation, chain_families
-from .steps import Step, apply, shape_before
+from .steps import Step, apply
+from .sweep import invariant_at, pre_state, shared, situation_terms
 from .unbounded import Cascade, fresh, head_write, insert_first, remove_cleaned, target_write
 from .verdicts import Failure, Outcome
 
@@ -128,12 +128,6 @@ def _cases(sit: Situation) -> list[tuple[str, Step | list[Step], Callable[..., C
     return cases
 
 
-def _pre_shape(sit: Situation, steps: Step | list[Step]) -> Shape:
-    """The shape `Spec`'s steps start from: the situation's, with a started map defined."""
-    first = steps if isinstance(steps, Step) else steps[0]
-    return shape_before(sit.shape, first)
-
-
 def _spec_steps(spec: Spec, pre: State, steps: Step | list[Step], g: Any, d: Any) -> State:
     """The state after `Spec` takes the steps from `pre` (data steps at grain g)."""
     st = pre
@@ -175,32 +169,30 @@ def linker(
     return link
 
 
-class _ShapeTerms:
-    """The terms one shape's links share, each built once: the pre-state of each shape the
-    `Spec` steps start from, its Inv, and R before for each model state (links that share a
-    model state share their `before` function)."""
-
-    def __init__(self, spec: Spec, sit: Situation, g: Any) -> None:
-        self.spec, self.sit, self.g = spec, sit, g
-        self.built: dict[Any, Any] = {}
-
-    def _once(self, key: Any, build: Callable[[], Any]) -> Any:
-        if key not in self.built:
-            self.built[key] = build()
-        return self.built[key]
-
-    def pre(self, steps: Step | list[Step]) -> State:
-        """A symbolic state of the shape the steps start from."""
-        shape = _pre_shape(self.sit, steps)
-        return self._once(shape, lambda: symbolic_state(shape, "", self.sit.lost))
-
-    def invariant(self, pre: State) -> Any:
-        """Inv of a pre-state at g."""
-        return self._once(("Inv", pre.shape), lambda: invariant(self.spec, pre, self.g))
-
-    def before(self, link: Link, pre: State) -> Any:
-        """R of the link's model state and a pre-state."""
-        return self._once(("R", link.before, pre.shape), lambda: link.before(pre))
+def _disproved(
+    spec: Spec, solver: z3.Solver, sit: Situation, link: Link, g: Any, model: str
+) -> tuple[str, str] | None:
+    """One link's query: None when R and Inv before imply R after, else the verdict and why
+    (the first link at a shape also fails if no state is related at all)."""
+    first = link.steps if isinstance(link.steps, Step) else link.steps[0]
+    pre = pre_state(sit, first, "")
+    post = _spec_steps(spec, pre, link.steps, g, link.payload)
+    before = shared("R", pre, lambda: link.before(pre), (link.before, pre.shape))
+    solver.push()
+    try:
+        solver.add(before, invariant_at(spec, pre, g))
+        if link.first and solver.check() == z3.unsat:
+            return "failed", f"vacuous: no state of {link.where} is related to {model}"
+        solver.add(z3.Not(link.after(post)))
+        verdict = solver.check()
+        if verdict == z3.unsat:
+            return None
+        why = "disagree" if verdict == z3.sat else f"unknown ({solver.reason_unknown()})"
+        return (
+            "failed" if verdict == z3.sat else "unknown"
+        ), f"{link.where}, {link.label}: {model} and Spec {why}"
+    finally:
+        solver.pop()
 
 
 def check_links(
@@ -220,23 +212,12 @@ def check_links(
         )
 
     for sit, links in shapes:
-        terms = _ShapeTerms(spec, sit, g)
-        for link in links:
-            pre = terms.pre(link.steps)
-            post = _spec_steps(spec, pre, link.steps, g, link.payload)
-            queries += 1
-            solver.push()
-            solver.add(terms.before(link, pre), terms.invariant(pre))
-            if link.first and solver.check() == z3.unsat:
-                solver.pop()
-                return ended("failed", f"vacuous: no state of {link.where} is related to {model}")
-            solver.add(z3.Not(link.after(post)))
-            verdict = solver.check()
-            solver.pop()
-            if verdict != z3.unsat:
-                why = "disagree" if verdict == z3.sat else f"unknown ({solver.reason_unknown()})"
-                detail = f"{link.where}, {link.label}: {model} and Spec {why}"
-                return ended("failed" if verdict == z3.sat else "unknown", detail)
+        with situation_terms():  # a shape's pre-states, their Inv and R before: built once
+            for link in links:
+                queries += 1
+                found = _disproved(spec, solver, sit, link, g, model)
+                if found:
+                    return ended(*found)
     return Outcome(name, "proved", time.perf_counter() - began, queries)
 
 

@@ -32,15 +32,15 @@ from .steps import Step, apply, enabled, precondition, shape_before
 from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation, rules_fail
 
 
-def _pre(sit: Situation, step: Step, tag: str) -> State:
+def pre_state(sit: Situation, step: Step, tag: str) -> State:
     """A symbolic pre-state for the situation (a start's: with its map defined)."""
     shape = shape_before(sit.shape, step)
-    return _shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
+    return shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
 
 
 def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
     """A symbolic pre-state for the situation, the step applied at grain x, and x."""
-    pre = _pre(sit, step, tag)
+    pre = pre_state(sit, step, tag)
     x = z3.Const(f"x{tag}", Grain)
     payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
     post = apply(spec, pre, step, x if step.data else None, payload)
@@ -55,7 +55,7 @@ _TERMS: dict[Any, tuple[Any, Any]] | None = None
 
 
 @contextlib.contextmanager
-def _situation_terms() -> Iterator[None]:
+def situation_terms() -> Iterator[None]:
     """While the claims about one situation (or one pair) are built, the terms they share are
     built once."""
     global _TERMS
@@ -66,7 +66,7 @@ def _situation_terms() -> Iterator[None]:
         _TERMS = outer
 
 
-def _shared(kind: str, of: Any, build: Any, key: Any = None) -> Any:
+def shared(kind: str, of: Any, build: Any, key: Any = None) -> Any:
     """`build()` once per situation for (kind, `of`); `of` is kept alive with the value, so the
     id in the key is not reused by another object meanwhile."""
     if _TERMS is None:
@@ -79,12 +79,12 @@ def _shared(kind: str, of: Any, build: Any, key: Any = None) -> Any:
 
 def invariant_at(spec: Spec, st: State, g: Any) -> Any:
     """Inv at grain g of a state (built once per situation)."""
-    return _shared("inv", st, lambda: invariant(spec, st, g), key=(id(st), g.get_id()))
+    return shared("inv", st, lambda: invariant(spec, st, g), key=(id(st), g.get_id()))
 
 
 def premise(spec: Spec, pre: State, step: Step, g: Any, x: Any) -> Any:
     """Inv before the step and the step's precondition at g and x (built once per pair)."""
-    return _shared(
+    return shared(
         "premise",
         pre,
         lambda: and_(invariant_at(spec, pre, g), precondition(spec, pre, step, [g, x])),
@@ -177,7 +177,7 @@ def tally(
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     for sit in situations:
-        with _situation_terms():
+        with situation_terms():
             _tally_situation(spec, obligations, sit, stop_at_first, out, solver, per_pair)
         if stop_at_first and all(t.failure for t in out):
             break
@@ -197,7 +197,7 @@ def _tally_situation(
     within each (shape, step) pair, as before the steps of a shape shared its pre-state — for
     the benchmark's comparison)."""
     for step in enabled(spec, sit.shape, sit.lost):
-        with _situation_terms() if per_pair else contextlib.nullcontext():
+        with situation_terms() if per_pair else contextlib.nullcontext():
             _tally_pair(spec, obligations, sit, step, stop_at_first, out, solver)
 
 
@@ -325,13 +325,13 @@ def never_enabled(
     g, x = z3.Const("g", Grain), z3.Const("x", Grain)
     for sit in situations:  # an error while the shapes are found propagates, as in the pass
         try:
-            with _situation_terms():
+            with situation_terms():
                 for step in enabled(spec, sit.shape, sit.lost):
                     kind = _vacuity_kind(spec, sit, step) if step.kind in ob.kinds else None
                     if kind is None or kind in holds:
                         continue
                     offered.add(kind)
-                    pre = _pre(sit, step, "")
+                    pre = pre_state(sit, step, "")
                     if _premises_hold(solver, Query(premise(spec, pre, step, g, x), True)):
                         holds.add(kind)
         except Exception:  # a rule that raises at a step: the pass names it, with its shape
