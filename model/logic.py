@@ -13,7 +13,8 @@ the current image merges into the wrong old value, and the proof fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,31 +44,86 @@ def _lift(x: Any) -> Any:
     return x
 
 
+# While `shared_terms()` is open, a term built twice from the same operands is built once.
+# Z3 shares equal terms itself, so the result is the same term either way; what is saved is the
+# Python side of building it (the API call, its checks, a new wrapper object), which is most of
+# what a proof's term building costs. Each entry keeps its operands alive, so the addresses in
+# its key are not reused by other terms while the cache is open. Symbolic states name their
+# constants after the volumes, so shapes checked one after another share most of their terms;
+# the cache starts afresh once it holds `SHARED_TERMS_LIMIT` entries.
+_BUILT: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] | None = None
+SHARED_TERMS_LIMIT = 200_000
+
+
+@contextlib.contextmanager
+def shared_terms() -> Iterator[None]:
+    """Within this block, equal operands give the very same term object, built once (a nested
+    block shares the outer one's cache)."""
+    global _BUILT
+    if _BUILT is not None:
+        yield
+        return
+    _BUILT = {}
+    try:
+        yield
+    finally:
+        _BUILT = None
+
+
+def _built(make: Callable[..., Any], *operands: Any) -> Any:
+    """`make(*operands)`, or the term it made before from the same Z3 operands while a cache is
+    open (the key: the maker and the operands' addresses)."""
+    if _BUILT is None:
+        return make(*operands)
+    key = (make, *[x.ast.value for x in operands])
+    hit = _BUILT.get(key)
+    if hit is None:
+        if len(_BUILT) >= SHARED_TERMS_LIMIT:
+            _BUILT.clear()
+        hit = _BUILT[key] = (operands, make(*operands))
+    return hit[1]
+
+
 def ite(cond: Any, then: Any, other: Any) -> Any:
     """If-then-else."""
-    if symbolic(cond):  # the direct API call (Z3 itself checks the sorts): z3.If is slow
+    if symbolic(cond):
         then, other = _lift(then), _lift(other)
-        if then.eq(other):
-            return then
-        ctx = cond.ctx
-        ast = z3.Z3_mk_ite(ctx.ref(), cond.as_ast(), then.as_ast(), other.as_ast())
-        return z3.z3._to_expr_ref(ast, ctx)
+        return _built(_mk_ite, cond, then, other)
     return then if cond else other
+
+
+def _mk_ite(cond: Any, then: Any, other: Any) -> Any:
+    """The direct API call (Z3 itself checks the sorts): z3.If is slow."""
+    if then.eq(other):
+        return then
+    ctx = cond.ctx
+    ast = z3.Z3_mk_ite(ctx.ref(), cond.as_ast(), then.as_ast(), other.as_ast())
+    return z3.z3._to_expr_ref(ast, ctx)
 
 
 def eq(a: Any, b: Any) -> Any:
     """Equality (a Z3 term when either side is one: Z3 overloads `==`)."""
     a, b = (_lift(a), _lift(b)) if symbolic(a) or symbolic(b) else (a, b)
     if symbolic(a) and symbolic(b):  # the direct API call (Z3 checks the sorts): `==` is slow
-        return z3.BoolRef(z3.Z3_mk_eq(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
+        return _built(_mk_eq, a, b)
     return a == b
+
+
+def _mk_eq(a: Any, b: Any) -> Any:
+    """The direct API call for `==` of two terms."""
+    return z3.BoolRef(z3.Z3_mk_eq(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
 
 
 def not_(a: Any) -> Any:
     """Negation."""
     if symbolic(a):  # the direct API call (Z3 checks the sort): z3.Not is slow
-        return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
+        return _built(_mk_not, a)
     return not a
+
+
+def _mk_not(a: Any) -> Any:
+    """The direct API call for a negation."""
+    return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
 
 
 def _connective(xs: tuple[Any, ...], unit: bool, make: Any) -> Any:
@@ -83,9 +139,21 @@ def _connective(xs: tuple[Any, ...], unit: bool, make: Any) -> Any:
         return unit
     if len(terms) == 1:
         return terms[0]
-    ctx = terms[0].ctx
-    array, n = z3.z3._to_ast_array(terms)
-    return z3.BoolRef(make(ctx.ref(), n, array), ctx)
+    return _built(_JOIN[make], *terms)
+
+
+def _join(make: Any) -> Callable[..., Any]:
+    """A maker joining several Boolean terms by one direct API call of `make`."""
+
+    def join(*terms: Any) -> Any:
+        ctx = terms[0].ctx
+        array, n = z3.z3._to_ast_array(terms)
+        return z3.BoolRef(make(ctx.ref(), n, array), ctx)
+
+    return join
+
+
+_JOIN = {z3.Z3_mk_and: _join(z3.Z3_mk_and), z3.Z3_mk_or: _join(z3.Z3_mk_or)}
 
 
 def and_(*xs: Any) -> Any:
@@ -123,21 +191,30 @@ def select(array: Any, index: Any) -> Any:
     """Read an array (a Z3 array, or a concrete GrainArray / Mapping)."""
     if symbolic(array):
         if symbolic(index):  # the direct API call (Z3 checks the sorts): z3.Select is slow
-            ctx = array.ctx
-            return z3.z3._to_expr_ref(
-                z3.Z3_mk_select(ctx.ref(), array.as_ast(), index.as_ast()), ctx
-            )
+            return _built(_mk_select, array, index)
         return z3.Select(array, index)
     return array[index]
 
 
+def _mk_select(array: Any, index: Any) -> Any:
+    """The direct API call for a read of a Z3 array."""
+    ctx = array.ctx
+    return z3.z3._to_expr_ref(z3.Z3_mk_select(ctx.ref(), array.as_ast(), index.as_ast()), ctx)
+
+
 def store(array: Any, index: Any, value: Any) -> Any:
     """A copy of the array with one element changed."""
-    if symbolic(array):  # the direct API call (Z3 checks the sorts): z3.Store is slow
-        index, value, ctx = _lift(index), _lift(value), array.ctx
-        ast = z3.Z3_mk_store(ctx.ref(), array.as_ast(), index.as_ast(), value.as_ast())
-        return z3.ArrayRef(ast, ctx)
+    if symbolic(array):
+        index, value = _lift(index), _lift(value)
+        return _built(_mk_store, array, index, value)
     return array.store(index, value)
+
+
+def _mk_store(array: Any, index: Any, value: Any) -> Any:
+    """The direct API call (Z3 checks the sorts): z3.Store is slow."""
+    ctx = array.ctx
+    ast = z3.Z3_mk_store(ctx.ref(), array.as_ast(), index.as_ast(), value.as_ast())
+    return z3.ArrayRef(ast, ctx)
 
 
 def const_like(array: Any, value: Any) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, Patch, and_, not_, or_, select
+from model.logic import Data, Grain, Patch, and_, not_, or_, select, shared_terms
 from model.rules import Spec
 from model.state import State, symbolic_state
 
@@ -61,7 +61,8 @@ def situation_terms() -> Iterator[None]:
     global _TERMS
     outer, _TERMS = _TERMS, {}
     try:
-        yield
+        with shared_terms():  # and equal terms are built once (model/logic.py)
+            yield
     finally:
         _TERMS = outer
 
@@ -176,11 +177,12 @@ def tally(
     out = [Tally() for _ in obligations]
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
-    for sit in situations:
-        with situation_terms():
-            _tally_situation(spec, obligations, sit, stop_at_first, out, solver, per_pair)
-        if stop_at_first and all(t.failure for t in out):
-            break
+    with shared_terms():  # one situation's terms are mostly the next one's too
+        for sit in situations:
+            with situation_terms():
+                _tally_situation(spec, obligations, sit, stop_at_first, out, solver, per_pair)
+            if stop_at_first and all(t.failure for t in out):
+                break
     return out
 
 

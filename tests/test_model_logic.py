@@ -125,6 +125,41 @@ def test_direct_api_calls_build_the_terms_z3_would() -> None:
         store(arr, g, n)
 
 
+def test_a_term_built_twice_while_terms_are_shared_is_built_once() -> None:
+    """Within `shared_terms()`, the same operation on the same operands gives the very same term
+    object, equal to what Z3 builds; different operations or operand orders stay apart; a
+    nested block shares the outer cache, which is gone once the outer block closes; a build
+    that Z3 refuses raises each time and caches nothing."""
+    from model.logic import Data, Grain, eq, not_, shared_terms
+
+    arr, g = z3.Array("arr", Grain, Data), z3.Const("g", Grain)
+    c, x, y, n = z3.Bool("c"), z3.Bool("x"), z3.Bool("y"), z3.Int("n")
+    d = z3.Const("d", Data)
+    builds = {
+        "select": lambda: select(arr, g),
+        "store": lambda: store(arr, g, d),
+        "ite": lambda: ite(c, x, y),
+        "ite swapped": lambda: ite(c, y, x),
+        "eq": lambda: eq(n, 2),
+        "not": lambda: not_(x),
+        "and": lambda: and_(x, y, c),
+        "or": lambda: or_(x, y, c),
+    }
+    with shared_terms():
+        first = {name: build() for name, build in builds.items()}
+        with shared_terms():
+            again = {name: build() for name, build in builds.items()}
+        assert all(again[name] is first[name] for name in builds)
+        assert len({id(t) for t in first.values()}) == len(builds)
+        for _ in range(2):
+            with pytest.raises(z3.Z3Exception):
+                store(arr, g, n)
+    after = {name: build() for name, build in builds.items()}
+    assert all(after[name] is not first[name] for name in builds)
+    assert all(after[name].eq(first[name]) for name in builds)
+    assert first["and"].eq(z3.And(x, y, c)) and first["ite swapped"].eq(z3.If(c, y, x))
+
+
 def test_ite_on_symbols_is_z3_if() -> None:
     """The direct API call `ite` makes is the If-then-else Z3 itself would build."""
     c, a, b, x = z3.Bool("c"), z3.Int("a"), z3.Int("b"), z3.Bool("x")
