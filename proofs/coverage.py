@@ -54,6 +54,14 @@ def _cached(
     return _SHAPES[key]
 
 
+def reachable_shapes(spec: Spec, volumes: int) -> Iterable[Situation]:
+    """Every shape `volumes` volumes reach (enumerated once per process for the real
+    specification: the step pass and the group starts both begin from them)."""
+    return _cached(
+        spec, Settings(volumes=volumes), "reachable", lambda: iter_reachable(spec, volumes)
+    )
+
+
 def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
     """Every shape the step obligations cover."""
     return _cached(
@@ -61,7 +69,7 @@ def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
         s,
         "shapes",
         lambda: itertools.chain(
-            iter_reachable(spec, s.volumes),
+            reachable_shapes(spec, s.volumes),
             family_situations(spec, s.bound),
             sampled_beyond(spec, s.volumes, s.sample),
         ),
@@ -82,12 +90,12 @@ def groups(spec: Spec, s: Settings) -> Iterable[Situation]:
         lambda: itertools.chain(
             group_situations(
                 itertools.chain(
-                    iter_reachable(spec, small),
+                    reachable_shapes(spec, small),
                     family_situations(spec, min(s.bound, GROUP_BOUND)),
                 )
             ),
             group_situations(
-                iter_reachable(spec, s.volumes) if s.volumes > small else (), GROUP_PAIRS
+                reachable_shapes(spec, s.volumes) if s.volumes > small else (), GROUP_PAIRS
             ),
         ),
     )
