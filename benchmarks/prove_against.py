@@ -1,12 +1,14 @@
 """The proof suite side by side with another checkout of cascadecheck, and where its time goes.
 
-Runs `run_suite(Settings(bound=K), jobs=2)` in this tree and in OLD (a directory holding
+Runs `run_suite(Settings(bound=K, volumes=N), jobs=2)` in this tree and in OLD (a directory holding
 another commit, e.g. `git archive REV | tar -x -C OLD`), alternating, each in a fresh process,
 and prints each round's wall times and their ratio (this machine is noisy: only ratios from
 the same round compare). Each task is timed in its worker, so it also prints the task
 seconds per kind — the step pass, the other obligations, the controls — and the longest tasks.
 
-    python benchmarks/prove_against.py OLD [--bounds 8 6] [--rounds 3] [--longest 8]
+    python benchmarks/prove_against.py OLD [--bounds 8 6] [--volumes 2] [--rounds 3] [--longest 8]
+
+`--volumes 3` compares the exhaustive three-volume run (`cascadecheck prove --volumes 3`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def timed(fn):
 for name in ("sweep_task", "obligation_task", "control_task"):
     setattr(suite, name, timed(getattr(suite, name)))
 began = time.perf_counter()
-rows = suite.run_suite(Settings(bound=int(sys.argv[1])), jobs=2)
+rows = suite.run_suite(Settings(bound=int(sys.argv[1]), volumes=int(sys.argv[2])), jobs=2)
 wall = time.perf_counter() - began
 print(json.dumps({"wall": wall, "rows": len(rows), "passed": suite.passed(rows)}))
 """
@@ -50,11 +52,11 @@ print(json.dumps({"wall": wall, "rows": len(rows), "passed": suite.passed(rows)}
 KINDS = {"sweep_task": "step pass", "obligation_task": "obligations", "control_task": "controls"}
 
 
-def measure(tree: Path, bound: int) -> dict:
+def measure(tree: Path, bound: int, volumes: int) -> dict:
     """One run of the suite in `tree`, in a fresh process."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(bound)],
+        [sys.executable, "-c", CHILD, str(bound), str(volumes)],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -80,16 +82,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path, help="a directory holding the other checkout")
     parser.add_argument("--bounds", type=int, nargs="+", default=[8, 6])
+    parser.add_argument("--volumes", type=int, default=2, help="n: every shape n volumes reach")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--longest", type=int, default=8)
     args = parser.parse_args()
     if not (args.old / "proofs" / "suite.py").is_file():
         parser.error(f"{args.old} holds no cascadecheck checkout (no proofs/suite.py)")
     for bound in args.bounds:
-        print(f"K = {bound}: wall seconds, old then new, alternating")
+        print(f"K = {bound}, n = {args.volumes}: wall seconds, old then new, alternating")
         ratios, last = [], {}
         for i in range(args.rounds):
-            old, new = measure(args.old, bound), measure(ROOT, bound)
+            old, new = measure(args.old, bound, args.volumes), measure(ROOT, bound, args.volumes)
             ratios.append(new["wall"] / old["wall"])
             print(
                 f"  round {i + 1}: old {old['wall']:6.1f} ({old['rows']} rows, passed "
