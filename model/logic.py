@@ -139,31 +139,34 @@ def _connective(xs: tuple[Any, ...], unit: bool, make: Any) -> Any:
         return unit
     if len(terms) == 1:
         return terms[0]
-    return _built(_JOIN[make], *terms)
+    return _built(make, *terms)
 
 
-def _join(make: Any) -> Callable[..., Any]:
-    """A maker joining several Boolean terms by one direct API call of `make`."""
-
-    def join(*terms: Any) -> Any:
-        ctx = terms[0].ctx
-        array, n = z3.z3._to_ast_array(terms)
-        return z3.BoolRef(make(ctx.ref(), n, array), ctx)
-
-    return join
+def _join(make: Any, terms: tuple[Any, ...]) -> Any:
+    """Several Boolean terms joined by one direct API call of `make` (z3.And re-coerces each)."""
+    ctx = terms[0].ctx
+    array, n = z3.z3._to_ast_array(terms)
+    return z3.BoolRef(make(ctx.ref(), n, array), ctx)
 
 
-_JOIN = {z3.Z3_mk_and: _join(z3.Z3_mk_and), z3.Z3_mk_or: _join(z3.Z3_mk_or)}
+def _mk_and(*terms: Any) -> Any:
+    """The direct API call for a conjunction."""
+    return _join(z3.Z3_mk_and, terms)
+
+
+def _mk_or(*terms: Any) -> Any:
+    """The direct API call for a disjunction."""
+    return _join(z3.Z3_mk_or, terms)
 
 
 def and_(*xs: Any) -> Any:
     """Conjunction."""
-    return _connective(xs, True, z3.Z3_mk_and)
+    return _connective(xs, True, _mk_and)
 
 
 def or_(*xs: Any) -> Any:
     """Disjunction."""
-    return _connective(xs, False, z3.Z3_mk_or)
+    return _connective(xs, False, _mk_or)
 
 
 def implies(a: Any, b: Any) -> Any:
