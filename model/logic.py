@@ -192,10 +192,8 @@ def any_of(xs: Iterable[Any]) -> Any:
 
 def select(array: Any, index: Any) -> Any:
     """Read an array (a Z3 array, or a concrete GrainArray / Mapping)."""
-    if symbolic(array):
-        if symbolic(index):  # the direct API call (Z3 checks the sorts): z3.Select is slow
-            return _built(_mk_select, array, index)
-        return z3.Select(array, index)
+    if symbolic(array):  # the direct API call (Z3 checks the sorts): z3.Select is slow
+        return _built(_mk_select, array, _lift(index))
     return array[index]
 
 

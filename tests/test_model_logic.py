@@ -96,8 +96,8 @@ def test_integers_and_truth_values_become_shared_constants() -> None:
 
 
 def test_direct_api_calls_build_the_terms_z3_would() -> None:
-    """`eq`, `not_`, `implies` and `store` call Z3's C API directly on terms (z3py's wrappers
-    are slow); the terms are the very ones z3py builds, plain operands included."""
+    """`eq`, `not_`, `implies`, `store` and `select` call Z3's C API directly on terms (z3py's
+    wrappers are slow); the terms are the very ones z3py builds, plain operands included."""
     from model.logic import Data, Grain, eq, not_, store
 
     arr, g = z3.Array("arr", Grain, Data), z3.Const("g", Grain)
@@ -111,6 +111,11 @@ def test_direct_api_calls_build_the_terms_z3_would() -> None:
         (implies(x, y), z3.Implies(x, y)),
         (store(arr, g, d), z3.Store(arr, g, d)),
         (store(bits, g, True), z3.Store(bits, g, True)),
+        (select(arr, g), z3.Select(arr, g)),
+        (
+            select(z3.Array("ints", z3.IntSort(), Data), 3),
+            z3.Select(z3.Array("ints", z3.IntSort(), Data), 3),
+        ),
         (
             store(z3.Array("ints", z3.IntSort(), Data), 3, d),
             z3.Store(z3.Array("ints", z3.IntSort(), Data), 3, d),
