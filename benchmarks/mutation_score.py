@@ -5,7 +5,9 @@
 Reads each `mutants/**/*.py.meta` (the exit code of the killing tests per mutant) and prints
 how many mutants were killed — a failing test, a segfault (a mutant that hands Z3's C API a
 null pointer crashes the test process: mutmut 3.8.1's `results` lists those as survived, its
-own table counts them as segfaults) or a timeout — and how many survived, per module.
+own table counts them as segfaults) or a timeout — and how many survived, per module. A
+mutant no killing test reaches (mutmut's "no tests", exit code 5 or 33) is not killed: it is
+counted apart, listed with `--survivors`, and so is any exit code this script does not know.
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ KILLED = {
 }
 
 
+NO_TESTS = {5, 33}  # mutmut 3.8.1: no killing test covers the mutated function
+
+
 def outcome(code: int | None) -> str:
     """What an exit code of the killing tests means for the mutant."""
     if code is None:
         return "not checked"
     if code == 0:
         return "survived"
+    if code in NO_TESTS:
+        return "no tests"
     return KILLED.get(code, f"exit {code}")
 
 
@@ -52,11 +59,13 @@ def main() -> int:
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         per = Counter(outcome(c) for c in codes.values())
         total.update(per)
-        survivors += sorted(k for k, c in codes.items() if c == 0)
+        survivors += sorted(
+            k for k, c in codes.items() if c is not None and outcome(c) not in KILLED.values()
+        )
         module = meta.relative_to(args.dir).as_posix().removesuffix(".meta")
         print(f"{module:32} " + ", ".join(f"{v} {k}" for k, v in sorted(per.items())))
-    killed = sum(v for k, v in total.items() if k not in ("survived", "not checked"))
-    checked = killed + total["survived"]
+    killed = sum(v for k, v in total.items() if k in KILLED.values())
+    checked = sum(v for k, v in total.items() if k != "not checked")
     print(
         f"\n{sum(total.values())} mutants: "
         + ", ".join(f"{v} {k}" for k, v in sorted(total.items()))
@@ -64,7 +73,7 @@ def main() -> int:
     if checked:
         print(f"score: {killed}/{checked} killed ({100 * killed / checked:.1f} %)")
     if args.survivors:
-        print("\n".join(["", "survivors:", *survivors]))
+        print("\n".join(["", "survivors (and mutants no killing test reaches):", *survivors]))
     return 0
 
 
