@@ -75,7 +75,10 @@ class Blocks:
                 for i, token in enumerate(seen):
                     if image[block + i] is None:
                         image[block + i] = token
-                model.pin(volume, seen, block)
+                if block:
+                    model.pin(volume, seen, block)
+                else:  # a read of the whole volume from its start: the default
+                    model.pin(volume, seen)
 
 
 @settings(max_examples=300, deadline=None)
