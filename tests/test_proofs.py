@@ -13,7 +13,7 @@ from harness.drivers import open_driver
 from harness.trace import parse_trace, replay
 from model.logic import GrainArray
 from model.rules import Spec
-from proofs import coverage, suite
+from proofs import control_tasks, coverage, suite
 from proofs.bmc import check_path
 from proofs.controls import CONTROLS, Control, NoPartialFill
 from proofs.shapes import chain_families, reachable
@@ -81,7 +81,7 @@ def test_image_controls_come_with_replayable_traces(rows: list[suite.Row]) -> No
 
 def test_a_control_that_proves_fails_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = Control("not-wrong-at-all", Spec, ("write-keeps-images",))
-    monkeypatch.setattr(suite, "CONTROLS", (fake,))
+    monkeypatch.setattr(control_tasks, "CONTROLS", (fake,))
     rows = suite.control_task(("not-wrong-at-all", suite.Settings(bound=1, sample=0)))
     assert [r.verdict for r in rows] == ["missed"] and not suite.passed(rows)
 
@@ -147,7 +147,7 @@ def test_prove_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_prove_cli_exits_1_when_a_control_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = Control("not-wrong-at-all", Spec, ("write-keeps-images",))
-    monkeypatch.setattr(suite, "CONTROLS", (fake,))
+    monkeypatch.setattr(control_tasks, "CONTROLS", (fake,))
     monkeypatch.setattr(suite, "CONTROL_NAMES", ("not-wrong-at-all",))
     args = ["prove", "--bound", "3", "--sample", "0", "--only", "not-wrong", "--jobs", "1"]
     assert main(args) == 1
@@ -419,7 +419,7 @@ def test_an_invariant_too_weak_or_never_true_is_caught() -> None:
     """`invariant-strong`: the invariant implies every image is read (so weakening it until it
     says nothing about what volumes read fails), and it holds somewhere (so `False`, which
     implies anything, fails as vacuous)."""
-    from proofs.obligations import check_strong, weakened_invariant
+    from proofs.state_claims import check_strong, weakened_invariant
 
     shapes = reachable(Spec(), 2)
     assert check_strong(Spec(), shapes).verdict == "proved"
@@ -495,18 +495,20 @@ def test_the_restore_model_is_tied_to_spec_and_a_drifting_model_is_caught(
     runs and its end keep the invariant; each control fails its claim; and the link to `Spec`
     works both ways: `Spec` preserving no frozen head's reader fails it, and so does the model
     forgetting that reader."""
-    from proofs import restore
+    from proofs import restore, restore_refinement
     from proofs.controls import RestoreForgetsOthers
 
     assert all(o.verdict == "proved" for o in restore.check_restore())
     for ob, wrong in restore.CONTROL_OF.items():
         assert restore.check_restore(wrong, {ob})[0].verdict == "failed", ob
-    assert restore.check_restore_refinement(Spec(), 4).verdict == "proved"
-    caught = restore.check_restore_refinement(RestoreForgetsOthers(), 4)
+    link = restore_refinement.check_restore_refinement
+    assert link(Spec(), 4).verdict == "proved"
+    caught = link(RestoreForgetsOthers(), 4)
     assert caught.verdict == "failed" and "disagree" in caught.failure.detail  # type: ignore[union-attr]
     right = restore.write_restored
-    monkeypatch.setattr(restore, "write_restored", lambda c, d, wrong=False: right(c, d, True))
-    drift = restore.check_restore_refinement(Spec(), 4)
+    forgets = lambda c, d, wrong=False: right(c, d, True)  # noqa: E731
+    monkeypatch.setattr(restore_refinement, "write_restored", forgets)
+    drift = link(Spec(), 4)
     assert drift.verdict == "failed" and "write to S" in drift.failure.detail  # type: ignore[union-attr]
 
 

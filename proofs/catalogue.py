@@ -1,0 +1,154 @@
+"""Every obligation by name, and how each is checked on its own.
+
+`run_obligation` checks one obligation (by name) under a specification; the step obligations
+are usually checked together in one pass instead (`proofs/suite.py`), but a control checks
+each of its targets here, alone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from model.rules import Spec
+
+from .availability import check_images_follow_availability
+from .bmc import bmc
+from .closure import check_closed
+from .coverage import Settings, groups, situations
+from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
+from .forest_claims import check_forest
+from .forest_refinement import check_forest_refinement
+from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
+from .incremental import check_incremental, check_incremental_refinement
+from .machine import check_machine
+from .obligations import STEP_OBLIGATIONS
+from .refinement import check_refinement
+from .report import Row, outcome_row
+from .restore import CONTROL_OF as RESTORE_CONTROL_OF
+from .restore import check_restore
+from .restore_refinement import check_restore_refinement
+from .state_claims import check_init, check_strong, check_tight
+from .structure import STRUCTURAL_CHECKS, check_structure
+from .sweep import check_steps
+from .unbounded import check_unbounded, not_vacuous
+from .verdicts import Failure, Outcome, rules_fail
+
+OBLIGATION_NAMES = (
+    "init",
+    "invariant-strong",
+    *(o.name for o in STEP_OBLIGATIONS),
+    "bounded-work-tight",
+    "group-order",
+    "restore-detected",
+    "shape-well-formed",
+    "covered-set-closed",
+    "bmc-from-empty",
+    "machine-reachable",
+    "machine-no-trap",
+    "machine-commands-agree",
+    "machine-positions-safe",
+    "machine-availability-agrees",
+    "images-follow-availability",
+    "unbounded-read-base",
+    "unbounded-read-step",
+    "unbounded-head-write",
+    "unbounded-target-write",
+    "unbounded-insertion",
+    "unbounded-removal",
+    "unbounded-refines-spec",
+    *FOREST_CONTROL_OF,
+    "unbounded-forest-refines-spec",
+    *INCREMENTAL_CONTROL_OF,
+    "unbounded-incremental-refines-spec",
+    *RESTORE_CONTROL_OF,
+    "unbounded-restore-refines-spec",
+)
+
+
+FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
+RESTORE_TOTAL = 5  # the restore refinement covers every restored cascade of at most this many
+
+
+def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
+    """Check one obligation under a specification (the real one unless given); a rule that
+    raises fails the obligation, named, instead of stopping the suite."""
+    began = time.perf_counter()
+    try:
+        return _run_obligation(name, s, spec or Spec(s.policy))
+    except KeyError:
+        raise  # an unknown obligation name: the caller's mistake
+    except Exception as err:
+        detail = rules_fail(err)
+        return Outcome(name, "failed", time.perf_counter() - began, 0, Failure(None, None, detail))
+
+
+def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
+    steps = {o.name: o for o in STEP_OBLIGATIONS}
+    if name == "init":
+        return check_init(spec, situations(spec, s))
+    if name == "invariant-strong":
+        return check_strong(spec, situations(spec, s))
+    if name in steps:
+        over = groups if steps[name].over == "groups" else situations
+        return check_steps(spec, steps[name], over(spec, s))
+    structural = {c.name: c for c in STRUCTURAL_CHECKS}
+    if name in structural:
+        over = groups if structural[name].over == "groups" else situations
+        return check_structure(spec, structural[name], over(spec, s))
+    if name == "bounded-work-tight":
+        return check_tight(spec, situations(spec, s))
+    if name == "covered-set-closed":
+        every = list(situations(spec, s))
+        closed = [x for x in every if x.family == "reachable"]
+        samples = [x for x in every if x.family.startswith("sampled-")]
+        return check_closed(spec, closed, samples, s.volumes)
+    if name == "bmc-from-empty":
+        began = time.perf_counter()
+        result = bmc(spec, s.volumes, s.depth, s.data_steps)
+        out = Outcome(
+            name,
+            "failed" if result.counterexample or result.unconfirmed else "proved",
+            time.perf_counter() - began,
+            result.paths,
+        )
+        out.note = (
+            f"n={s.volumes} volumes, {s.depth} structural steps, {s.data_steps} data "
+            f"step(s) around each: {result.paths} paths"
+        )
+        if result.counterexample:
+            out.failure = _bmc_failure(result.counterexample)
+        return out
+    if name.startswith("machine-"):
+        return next(o for o in check_machine() if o.name == name)
+    if name == "images-follow-availability":
+        return check_images_follow_availability(situations(spec, s), spec=spec)
+    if name == "unbounded-refines-spec":
+        return check_refinement(spec, s.bound)
+    if name == "unbounded-forest-refines-spec":
+        return check_forest_refinement(spec, min(s.bound, FOREST_TOTAL))
+    if name in FOREST_CONTROL_OF:
+        return check_forest(only={name})[0]
+    if name == "unbounded-incremental-refines-spec":
+        return check_incremental_refinement(spec, s.bound)
+    if name in INCREMENTAL_CONTROL_OF:
+        return check_incremental(only={name})[0]
+    if name == "unbounded-restore-refines-spec":
+        return check_restore_refinement(spec, min(s.bound, RESTORE_TOTAL))
+    if name in RESTORE_CONTROL_OF:
+        return check_restore(only={name})[0]
+    if name.startswith("unbounded-"):
+        if not not_vacuous():
+            return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")
+        return check_unbounded(only={name})[0]
+    raise KeyError(name)
+
+
+def _bmc_failure(cx: Any) -> Failure:
+    return Failure(None, None, cx.explain())
+
+
+def obligation_task(args: tuple[str, Settings]) -> Row:
+    """Worker: one obligation as a report row."""
+    name, s = args
+    return outcome_row(run_obligation(name, s))
