@@ -166,7 +166,8 @@ class Shape:
         for c in self.chains:
             if c.head == target and c.head_mode == IMAGE:
                 c = replace(c, head_mode=PHYSICAL)
-            c = replace(c, targets=tuple(t for t in c.targets if t != target))
+            if target in c.targets:
+                c = replace(c, targets=tuple(t for t in c.targets if t != target))
             if c.targets:
                 chains.append(c)
         return replace(self, chains=tuple(chains))

@@ -11,7 +11,7 @@ invariant relates the two — so a wrong rule cannot move what it is checked aga
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import z3
@@ -47,8 +47,18 @@ class State:
         object.__setattr__(self, "memo", {})  # reads of this state, computed once
 
     def evolve(self, **changes: Any) -> State:
-        """A new state with some parts replaced."""
-        return replace(self, **changes)
+        """A new state with some parts replaced (and nothing read of it yet): what
+        `dataclasses.replace` does, without its per-call inspection of the fields — the rules
+        evolve states millions of times while shapes are enumerated."""
+        unknown = changes.keys() - _PARTS
+        if unknown:
+            raise TypeError(f"a state has no part {sorted(unknown)}")
+        new = object.__new__(State)
+        new.__dict__.update(self.__dict__, memo={}, **changes)
+        return new
+
+
+_PARTS = frozenset({"shape", "phys", "split", "diff", "ref", "copies"})
 
 
 def symbolic_state(

@@ -202,3 +202,24 @@ def test_and_not_on_plain_bitmaps_is_elementwise(a: dict, b: dict, da: bool, db:
     got = and_not(GrainArray(a, default=da), GrainArray(b, default=db))
     for i in range(6):
         assert got[i] == (a.get(i, da) and not b.get(i, db)), i
+
+
+def test_a_state_evolves_into_a_new_one_with_only_the_named_parts_changed() -> None:
+    """`State.evolve` (the rules' way to make the next state): the named parts replaced, the
+    rest carried over, nothing read of the new state yet, the old state untouched; a part a
+    state does not have is refused by name."""
+    from model.shape import Shape
+    from model.state import Copy, State
+
+    shape = Shape(("S", "T"))
+    old = State(shape, {"S": 1}, {}, {}, {"S": 1}, ())
+    old.memo["read"] = "cached"
+    copy = Copy("cow", "T", 0, True, "snapshot")
+    new = old.evolve(phys={"S": 2}, copies=(copy,))
+    assert new == State(shape, {"S": 2}, {}, {}, {"S": 1}, (copy,))
+    assert new.memo == {} and old.memo == {"read": "cached"}
+    assert old.phys == {"S": 1} and old.copies == ()
+    with pytest.raises(TypeError, match="no part"):
+        old.evolve(memo={})
+    with pytest.raises(TypeError, match="no part"):
+        old.evolve(images={})
