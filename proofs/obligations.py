@@ -11,14 +11,15 @@ step, a model is a counterexample.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import z3
 
-from model.logic import all_of, and_, eq, implies, not_, or_, select
+from model.logic import all_of, and_, eq, implies, ite, not_, or_, select, symbolic
 from model.rules import Spec
 from model.rules.reads import HEAD_KIND, KIND_CODES
-from model.state import State
+from model.state import Copy, State
 
 from .shapes import Situation
 from .steps import Step, replaced_images
@@ -59,7 +60,7 @@ def type_separation(
     for copy in post.copies:
         own = KIND_CODES[post.shape.map_of(copy.target).type]
         goals.append(
-            implies(copy.condition, z3.Or(eq(copy.data_from, HEAD_KIND), eq(copy.data_from, own)))
+            implies(copy.condition, or_(eq(copy.data_from, HEAD_KIND), eq(copy.data_from, own)))
         )
     return Query(True, all_of(goals))
 
@@ -71,8 +72,21 @@ def bounded_work(
     reader of the volume's positions plus one fill (positions(V) + 1), plus after a restore one
     per reader of a frozen head it copies into — never one per target of a long cascade."""
     bound = spec.write_bound(pre.shape, step.target)
-    moves = z3.Sum([z3.If(c.condition, 1, 0) for c in post.copies] or [z3.IntVal(0)])
-    return Query(True, moves <= bound)
+    return Query(True, copies_made(post.copies) <= bound)
+
+
+def copies_made(copies: Iterable[Copy]) -> Any:
+    """How many of these copies happen: a count over their conditions (plain where they are
+    plain; the symbolic ones summed by one API call, not z3.Sum's per-term coercion)."""
+    counted = [ite(c.condition, 1, 0) for c in copies]
+    terms = [t for t in counted if symbolic(t)]
+    plain = sum(t for t in counted if not symbolic(t))
+    if not terms:
+        return plain
+    ctx = terms[0].ctx
+    array, n = z3.z3._to_ast_array(terms)
+    total = z3.ArithRef(z3.Z3_mk_add(ctx.ref(), n, array), ctx) if n > 1 else terms[0]
+    return total + plain if plain else total
 
 
 def cleaning_minimal(

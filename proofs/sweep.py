@@ -13,6 +13,7 @@ and merges what each found (a failure is reported from the first part that found
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import multiprocessing
 import time
@@ -38,11 +39,17 @@ def pre_state(sit: Situation, step: Step, tag: str) -> State:
     return shared("pre", shape, lambda: symbolic_state(shape, tag, sit.lost), key=(shape, tag))
 
 
+@functools.cache
+def constant(name: str, sort: z3.SortRef) -> Any:
+    """A named Z3 constant, built once per process (the same term Z3 would build again)."""
+    return z3.Const(name, sort)
+
+
 def _pre_and_post(spec: Spec, sit: Situation, step: Step, tag: str) -> tuple[State, State, Any]:
     """A symbolic pre-state for the situation, the step applied at grain x, and x."""
     pre = pre_state(sit, step, tag)
-    x = z3.Const(f"x{tag}", Grain)
-    payload = z3.Const(f"data{tag}", Data) if step.whole else z3.Const(f"patch{tag}", Patch)
+    x = constant(f"x{tag}", Grain)
+    payload = constant(f"data{tag}", Data) if step.whole else constant(f"patch{tag}", Patch)
     post = apply(spec, pre, step, x if step.data else None, payload)
     return pre, post, x
 
@@ -230,7 +237,7 @@ def _tally_pair(
         return
     for i in asked:
         out[i].offered.add(kind)
-    g = z3.Const("g", Grain)
+    g = constant("g", Grain)
     try:
         queries = [(i, obligations[i].claim(spec, sit, step, pre, post, g, x)) for i in asked]
     except Exception as err:  # e.g. bitmaps kept for a map the rules deleted
