@@ -82,7 +82,12 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "no-partial-fill",
         NoPartialFill,
-        ("write-keeps-images", "bmc-from-empty", "unbounded-forest-refines-spec"),
+        (
+            "write-keeps-images",
+            "bmc-from-empty",
+            "unbounded-forest-refines-spec",
+            "unbounded-restore-refines-spec",
+        ),
     ),
     Control("stale-read", StaleRead, ("write-keeps-images", "bmc-from-empty")),
     Control("removal-without-cleaning", RemovalWithoutCleaning, ("cleaning-keeps-images",)),

@@ -23,9 +23,10 @@ The claims, for every n and r:
 
 - `unbounded-restore-steps`: a write to S (copy-on-write into r+1 and into position 1, the
   reader of the frozen head), a write to any other target (into S at r when it is next: then
-  first the preservation copy into position 1), background copy into any position (into S
-  guarded by `first < r`, preservation first), a new target of S (at r+1), and removal of any
-  other target after cleaning each keep the invariant;
+  first the preservation copy into position 1) — each whole-grain or partial (the patch
+  merged over the image the written volume is first filled with) — background copy into any
+  position (into S guarded by `first < r`, preservation first), a new target of S (at r+1),
+  and removal of any other target after cleaning each keep the invariant;
 - `unbounded-restore-start`: from one cascade of any length (`unbounded.inv`), a restore from
   any target onto the head gives the invariant (Chain by explicit induction on i);
 - `unbounded-restore-end`: S leaving its position after cleaning (the restore completed or
@@ -34,7 +35,7 @@ The claims, for every n and r:
 Controls: a write to S without the preservation copy, a restore that gives S the image of the
 target after the one it is restored from, and S leaving without cleaning.
 `proofs/restore_refinement.py` ties the model to `Spec` at every n and r up to a bound. Not
-modelled: partial writes, snapshots (a restore map and its cascade are clones here), several
+modelled: snapshots (a restore map and its cascade are clones here), several
 frozen heads, restores of restores (the bounded shapes carry them).
 """
 
@@ -45,9 +46,10 @@ from typing import Any
 
 import z3
 
-from model.logic import Data
+from model.logic import Data, Patch
 
 from . import unbounded
+from .forest import landed
 from .unbounded import Cascade, check_parts, fresh, holds_of, inv
 from .verdicts import Outcome
 
@@ -136,19 +138,21 @@ def overwrite(c: Restored, m: Any, data: Any) -> Restored:
     )
 
 
-def write_restored(c: Restored, data: Any, wrong: bool = False) -> Restored:
+def write_restored(c: Restored, data: Any, wrong: bool = False, whole: bool = True) -> Restored:
     """Write to S: copy-on-write into r+1 (its own position's reader) and into position 1 (the
-    frozen head's reader), then the write."""
+    frozen head's reader), then the write (a partial one: the patch over S's image, which S
+    is first filled with where it lacks the grain)."""
     c = copy_into(c, c.r + 1, c.r + 1 <= c.n)
     if not wrong:  # control: the frozen head's reader is forgotten
         c = copy_into(c, z3.IntVal(1), z3.BoolVal(True))
-    return overwrite(c, c.r, data)
+    return overwrite(c, c.r, landed(c.ref[c.r], data, whole))
 
 
-def write_other(c: Restored, m: Any, data: Any) -> Restored:
+def write_other(c: Restored, m: Any, data: Any, whole: bool = True) -> Restored:
     """Write to the target at m (not S): copy-on-write into m+1 — S itself when it is next,
-    with its preservation copy — then the write."""
-    return overwrite(copy_into(c, m + 1, m + 1 <= c.n), m, data)
+    with its preservation copy — then the write (a partial one over m's image)."""
+    c = copy_into(c, m + 1, m + 1 <= c.n)
+    return overwrite(c, m, landed(c.ref[m], data, whole))
 
 
 def background(c: Restored, k: Any) -> Restored:
@@ -232,6 +236,7 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     c = fresh_restored("")
     m, k, i = z3.Ints("m k i")
     d = z3.Const("d", Data)
+    patch = z3.Const("patch", Patch)
     ok = restored_inv(c)
     other = z3.And(m >= 1, m <= c.n, m != c.r)
 
@@ -274,7 +279,9 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     return {
         "unbounded-restore-steps": [
             keeps(write_restored(c, d, wrong == "write")),
+            keeps(write_restored(c, patch, wrong == "write", whole=False)),
             keeps(write_other(c, m, d), other),
+            keeps(write_other(c, m, patch, whole=False), other),
             keeps(background(c, k), k >= 1, k <= c.n),
             keeps(insert_after_restored(c)),
             keeps(remove_other(c, m), other),

@@ -13,7 +13,7 @@ from typing import Any
 
 import z3
 
-from model.logic import Data, Grain, and_, eq, select
+from model.logic import Data, Grain, Patch, and_, eq, select
 from model.rules import Spec
 from model.state import State
 
@@ -35,17 +35,18 @@ from .unbounded import Cascade, fresh
 from .verdicts import Outcome
 
 
-def restored_situation(spec: Spec, n: int, r: int | None) -> Situation:
-    """`Spec`'s shape: V0 with clones V1..V(n-1) (started farthest first, so V1 is next to
-    V0), then, if r is given, a clone restore onto V0 from the target at r-1; one spare volume."""
-    clones = [f"V{i}" for i in range(1, n)]
+def restored_situation(spec: Spec, n: int, r: int | None, kind: str = "clone") -> Situation:
+    """`Spec`'s shape: V0 with copies V1..V(n-1) of one kind (started farthest first, so V1 is
+    next to V0), then, if r is given, a restore of that kind onto V0 from the target at r-1;
+    one spare volume."""
+    copies = [f"V{i}" for i in range(1, n)]
     sit = empty(n + 1)
-    steps = [Step("start", t, "V0", map_type="clone") for t in reversed(clones)]
+    steps = [Step("start", t, "V0", map_type=kind) for t in reversed(copies)]
     if r is not None:
-        steps.append(Step("start", "V0", clones[r - 2], map_type="clone"))
+        steps.append(Step("start", "V0", copies[r - 2], map_type=kind))
     for step in steps:
         sit = after(spec, sit, step)
-    return Situation(sit.shape, sit.lost, sit.path, f"restored-{n}-r{r}")
+    return Situation(sit.shape, sit.lost, sit.path, f"restored-{kind}s-{n}-r{r}")
 
 
 def restored_related(c: Restored, st: State, g: Any) -> Any:
@@ -80,21 +81,31 @@ def _plain_related(c: Cascade, st: State, g: Any) -> Any:
     return related(c, st, [chain.head, *chain.targets], g)
 
 
-def _links(spec: Spec, n: int, r: int, g: Any, d: Any) -> Iterator[tuple[Situation, list[Link]]]:
-    """Every operation of the model with n positions and S at r, as `Spec` steps and the
-    model's own; and the restore's start from the cascade before it."""
-    sit = restored_situation(spec, n, r)
+def _links(
+    spec: Spec, n: int, r: int, kind: str, g: Any, d: Any, patch: Any
+) -> Iterator[tuple[Situation, list[Link]]]:
+    """Every operation of the model with n positions of one kind and S at r, as `Spec` steps
+    and the model's own; and the restore's start from the cascade before it. Snapshots take
+    every operation but background copy: the model's claims are per operation, so they hold
+    of a cascade that never copies in the background too."""
+    sit = restored_situation(spec, n, r, kind)
     c = fresh_restored(f"_{n}_{r}")
     order = list(sit.shape.chains[0].targets)
     spare = sit.shape.volumes[-1]
 
     link = linker(sit.family, c, restored_related, g, d)
+    patched = linker(sit.family, c, restored_related, g, patch)  # a partial write's payload
 
     links = [
         link("write to S", Step("write", "V0"), lambda y: write_restored(y, d), first=True),
+        patched(
+            "partial write to S",
+            Step("write", "V0", whole=False),
+            lambda y: write_restored(y, patch, whole=False),
+        ),
         link(
             "new target of S",
-            Step("start", spare, "V0", map_type="clone"),
+            Step("start", spare, "V0", map_type=kind),
             insert_after_restored,
         ),
         Link(
@@ -109,19 +120,28 @@ def _links(spec: Spec, n: int, r: int, g: Any, d: Any) -> Iterator[tuple[Situati
     ]
     for i, v in enumerate(order, start=1):
         at = z3.IntVal(i)
-        links.append(link(f"copy into {i}", Step("copy", v), lambda y, at=at: background(y, at)))
+        if kind == "clone":
+            copy = Step("copy", v)
+            links.append(link(f"copy into {i}", copy, lambda y, at=at: background(y, at)))
         if v != "V0":
             links.append(
                 link(f"write to {i}", Step("write", v), lambda y, at=at: write_other(y, at, d))
             )
+            links.append(
+                patched(
+                    f"partial write to {i}",
+                    Step("write", v, whole=False),
+                    lambda y, at=at: write_other(y, at, patch, whole=False),
+                )
+            )
             leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
             links.append(link(f"removal of {i}", leave, lambda y, at=at: remove_other(y, at)))
     yield sit, links
-    before = restored_situation(spec, n, None)
+    before = restored_situation(spec, n, None, kind)
     plain = fresh(f"_p{n}_{r}")
     split = start_restore(plain, z3.IntVal(r), None).split
     ghost = _first_holder([split[i] for i in range(1, n + 1)])
-    start = Step("start", "V0", f"V{r - 1}", map_type="clone")
+    start = Step("start", "V0", f"V{r - 1}", map_type=kind)
     yield (
         before,
         [
@@ -140,16 +160,19 @@ def _links(spec: Spec, n: int, r: int, g: Any, d: Any) -> Iterator[tuple[Situati
 
 def check_restore_refinement(spec: Spec, bound: int) -> Outcome:
     """`unbounded-restore-refines-spec`: each operation of the model, and the restore's start,
-    agree with `Spec` at every n in 2..bound and every r in 2..n."""
+    agree with `Spec` at every n in 2..bound and every r in 2..n, in a cascade of clones and
+    in one of snapshots."""
     g = z3.Const("g", Grain)
     d = z3.Const("d", Data)
+    patch = z3.Const("patch", Patch)
     shapes = (
         pair
         for n in range(2, bound + 1)
         for r in range(2, n + 1)
-        for pair in _links(spec, n, r, g, d)
+        for kind in ("clone", "snapshot")
+        for pair in _links(spec, n, r, kind, g, d, patch)
     )
     out = check_links("unbounded-restore-refines-spec", "the restore model", spec, shapes)
     if out.verdict == "proved":
-        out.note = f"every n in 2..{bound}, every r in 2..n"
+        out.note = f"every n in 2..{bound}, every r in 2..n, clones and snapshots"
     return out

@@ -506,10 +506,46 @@ def test_the_restore_model_is_tied_to_spec_and_a_drifting_model_is_caught(
     caught = link(RestoreForgetsOthers(), 4)
     assert caught.verdict == "failed" and "disagree" in caught.failure.detail  # type: ignore[union-attr]
     right = restore.write_restored
-    forgets = lambda c, d, wrong=False: right(c, d, True)  # noqa: E731
+    forgets = lambda c, d, wrong=False, whole=True: right(c, d, True, whole)  # noqa: E731
     monkeypatch.setattr(restore_refinement, "write_restored", forgets)
     drift = link(Spec(), 4)
     assert drift.verdict == "failed" and "write to S" in drift.failure.detail  # type: ignore[union-attr]
+
+
+class SnapshotRestoresForgetOthers(Spec):
+    """Wrong only for snapshots: a source restored by a snapshot map gives its frozen head's
+    readers no copy before it changes (a clone restore still does)."""
+
+    def preserve_frozen_readers(
+        self, st: Any, volume: str, grain: Any, guard: Any, busy: frozenset[str]
+    ) -> Any:
+        maps = dict(st.shape.maps)
+        if volume in maps and maps[volume].type == "snapshot":
+            return st
+        return super().preserve_frozen_readers(st, volume, grain, guard, busy)
+
+
+def test_the_restore_link_covers_partial_writes_and_snapshot_cascades(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Since stop 25 the restore model writes partially too, and is tied to `Spec` in a
+    cascade of snapshots as well as of clones: `Spec` filling nothing before a partial write
+    fails the link there, a model that drops a partial write does too, and a rule wrong only
+    for snapshot restores fails it at a snapshot cascade (the clone cascades pass it)."""
+    from proofs import restore, restore_refinement
+    from proofs.controls import NoPartialFill
+
+    link = restore_refinement.check_restore_refinement
+    unfilled = link(NoPartialFill(), 3)
+    assert unfilled.verdict == "failed" and "partial write" in unfilled.failure.detail  # type: ignore[union-attr]
+    only_snapshots = link(SnapshotRestoresForgetOthers(), 4)
+    assert only_snapshots.verdict == "failed"
+    assert "restored-snapshots-" in only_snapshots.failure.detail  # type: ignore[union-attr]
+    right = restore.write_other
+    drops = lambda c, m, d, whole=True: right(c, m, d) if whole else c  # noqa: E731
+    monkeypatch.setattr(restore_refinement, "write_other", drops)
+    drift = link(Spec(), 3)
+    assert drift.verdict == "failed" and "partial write to" in drift.failure.detail  # type: ignore[union-attr]
 
 
 def test_which_volumes_have_an_image_follows_the_machine_and_availability(
