@@ -24,7 +24,7 @@ from typing import Any
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, Patch, and_, not_, or_, select, shared_terms
+from model.logic import Data, Grain, Patch, and_, not_, or_, select, shared_terms, symbolic
 from model.rules import Spec
 from model.state import State, symbolic_state
 
@@ -120,10 +120,20 @@ def expected_kinds(kinds: frozenset[str]) -> set[str]:
     return out
 
 
+def assert_(solver: z3.Solver, term: Any) -> None:
+    """Add a Boolean term to the solver by the direct API call (`Solver.add` casts every term
+    to Bool again, building sort wrappers: most of its cost in this pass); a plain truth value
+    goes the usual way."""
+    if symbolic(term):
+        z3.Z3_solver_assert(solver.ctx.ref(), solver.solver, term.as_ast())
+    else:
+        solver.add(term)
+
+
 def _premises_hold(solver: z3.Solver, query: Query) -> bool:
     """Vacuity: the assumptions of a query are satisfiable (or Z3 cannot tell)."""
     solver.push()
-    solver.add(query.assumptions)
+    assert_(solver, query.assumptions)
     verdict = solver.check()
     solver.pop()
     return verdict != z3.unsat
@@ -273,7 +283,7 @@ def _ask(
         return
     if len(queries) > 1:
         solver.push()
-        solver.add(or_(*(and_(q.assumptions, not_(q.goal)) for _, q in queries)))
+        assert_(solver, or_(*(and_(q.assumptions, not_(q.goal)) for _, q in queries)))
         proved = solver.check() == z3.unsat
         solver.pop()
         if proved:

@@ -28,7 +28,8 @@ class ReadRules:
 
     def resolve(self, st: State, node: Node, grain: Any) -> Resolved:
         """Nearest upstream holder: a target's own grain if split, else its upstream's."""
-        key = ("resolve", node, grain.get_id() if isinstance(grain, z3.AstRef) else grain)
+        # a term by its address (as model/logic.py's term cache does): no API call per read
+        key = ("resolve", node, grain.ast.value if isinstance(grain, z3.AstRef) else grain)
         if key not in st.memo:
             st.memo[key] = self._resolve(st, node, grain)
         return st.memo[key]
