@@ -660,3 +660,15 @@ def test_an_obligation_checked_alone_fails_by_name_when_the_rules_raise() -> Non
     assert found.verdict == "failed" and "split is broken" in found.failure.detail  # type: ignore[union-attr]
     step = suite.run_obligation("cleaning-keeps-images", small, LeaveRaises())
     assert step.verdict == "failed" and "may_leave is broken" in step.failure.detail  # type: ignore[union-attr]
+
+
+def test_two_pools_report_the_rows_one_process_does() -> None:
+    """`run_suite` runs the tasks that need no shapes in a pool forked before the shapes are
+    found and the rest in one forked after: the rows, their order and verdicts are those of a
+    run in one process (a restore-only run: the pass, obligations of both kinds, controls)."""
+    s = suite.Settings(bound=3, sample=0)
+    alone = suite.run_suite(s, only="restore", jobs=1)
+    pooled = suite.run_suite(s, only="restore", jobs=2)
+    assert [(r.name, r.verdict) for r in pooled] == [(r.name, r.verdict) for r in alone]
+    assert {suite.needs_shapes(r.name) for r in alone if r.role == "obligation"} == {True, False}
+    assert suite.passed(pooled)
