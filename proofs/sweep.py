@@ -120,6 +120,17 @@ def expected_kinds(kinds: frozenset[str]) -> set[str]:
     return out
 
 
+def pass_solver() -> z3.Solver:
+    """The solver of a pass: Z3's, with the timeout, and relevancy propagation off (every atom
+    goes to the theories: a search heuristic, not a change of logic — answers are the same, and
+    on these small quantifier-free queries it is about 8 % faster, measured on every 40th
+    three-volume shape, alternated five times: 10.70 s against 9.83 s on average)."""
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    solver.set("smt.relevancy", 0)
+    return solver
+
+
 def assert_(solver: z3.Solver, term: Any) -> None:
     """Add a Boolean term to the solver by the direct API call (`Solver.add` casts every term
     to Bool again, building sort wrappers: most of its cost in this pass); a plain truth value
@@ -192,8 +203,7 @@ def tally(
     """One pass: every obligation at every situation and every enabled step of its kinds (an
     obligation that failed is asked no more when `stop_at_first`)."""
     out = [Tally() for _ in obligations]
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
+    solver = pass_solver()
     with shared_terms():  # one situation's terms are mostly the next one's too
         for sit in situations:
             with situation_terms():
@@ -339,8 +349,7 @@ def never_enabled(
     expected = expected_kinds(ob.kinds)
     offered: set[str] = set()
     holds: set[str] = set()
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
+    solver = pass_solver()
     g, x = z3.Const("g", Grain), z3.Const("x", Grain)
     for sit in situations:  # an error while the shapes are found propagates, as in the pass
         try:
