@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 from model.rules import Spec  # noqa: E402
 from proofs.obligations import STEP_OBLIGATIONS  # noqa: E402
 from proofs.shapes import family_situations, reachable  # noqa: E402
-from proofs.sweep import check_steps, sweep_parallel, tally  # noqa: E402
+from proofs.sweep import check_steps, tally  # noqa: E402
+from proofs.sweep_parallel import sweep_parallel  # noqa: E402
 
 SHAPE_OBLIGATIONS = [o for o in STEP_OBLIGATIONS if o.over == "shapes"]
 

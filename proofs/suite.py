@@ -21,7 +21,8 @@ from .control_tasks import CONTROL_NAMES, control_settings, control_task, target
 from .coverage import Settings, groups, situations
 from .obligations import STEP_OBLIGATIONS
 from .report import PER_TYPE_CLAIMS, Row, outcome_row, passed, policy_row
-from .sweep import Tally, merged, tally, verdict
+from .sweep import Tally, tally, verdict
+from .sweep_parallel import merged
 from .verdicts import Failure, rules_fail
 
 STEPS = {o.name: o for o in STEP_OBLIGATIONS}

@@ -6,8 +6,9 @@ for a state that breaks any one of them: `unsat` proves them all for the pair), 
 that finds something or cannot tell, one by one, so a failure is named and described as when
 each is checked alone. Vacuity is judged per obligation as before: every step kind it concerns
 is enabled somewhere, and its premises hold somewhere for every kind and family it was asked
-about. The pairs are independent, so `sweep_parallel` deals the shapes out to worker processes
-and merges what each found (a failure is reported from the first part that found one).
+about. The pairs are independent, so `proofs/sweep_parallel.py` deals the shapes out to
+worker processes and merges what each found (a failure is reported from the first part that
+found one).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import multiprocessing
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -350,7 +350,7 @@ def never_enabled(
     offered: set[str] = set()
     holds: set[str] = set()
     solver = pass_solver()
-    g, x = z3.Const("g", Grain), z3.Const("x", Grain)
+    g, x = constant("g", Grain), constant("x", Grain)
     for sit in situations:  # an error while the shapes are found propagates, as in the pass
         try:
             with situation_terms():
@@ -380,47 +380,3 @@ def check_steps(
     first, then = itertools.tee(situations)  # found lazily: a failure stops the search early
     vacuous = never_enabled(spec, ob, first) if stop_at_first else None
     return vacuous or verdict(ob, tally(spec, [ob], then, stop_at_first)[0])
-
-
-# -- in worker processes ------------------------------------------------------------------------
-
-_WORK: dict[str, Any] = {}  # what forked workers inherit: spec, obligations, situations
-
-
-def _part(args: tuple[int, int]) -> list[Tally]:
-    """Worker: every `parts`-th situation, starting at `index`."""
-    index, parts = args
-    situations = _WORK["situations"][index::parts]
-    return tally(_WORK["spec"], _WORK["obligations"], situations, stop_at_first=True)
-
-
-def sweep_parallel(
-    spec: Spec,
-    obligations: Sequence[StepObligation],
-    situations: Sequence[Situation],
-    jobs: int = 2,
-    parts: int = 16,
-) -> list[Outcome]:
-    """Every obligation over every situation, the situations dealt round-robin into `parts`
-    parts (so each part has near and far shapes alike) checked in `jobs` forked workers."""
-    if jobs <= 1 or len(situations) < parts:
-        tallies = tally(spec, obligations, situations)
-        return [verdict(ob, t) for ob, t in zip(obligations, tallies, strict=True)]
-    _WORK.update(spec=spec, obligations=list(obligations), situations=list(situations))
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = pool.map(_part, [(i, parts) for i in range(parts)])
-    finally:
-        _WORK.clear()
-    return [verdict(ob, t) for ob, t in zip(obligations, merged(results), strict=True)]
-
-
-def merged(parts: Iterable[Sequence[Tally]]) -> list[Tally]:
-    """The tallies of a pass's parts (one list per part, obligation by obligation) folded into
-    one per obligation, in part order."""
-    out: list[Tally] = []
-    for part in parts:
-        out = out or [Tally() for _ in part]
-        for whole, piece in zip(out, part, strict=True):
-            whole.merge(piece)
-    return out
