@@ -1,10 +1,12 @@
 """One pass for every step obligation against one pass per obligation, side by side in one run.
 
-The same situations, the same obligations, four ways: one `check_steps` pass per obligation
+The same situations, the same obligations, five ways: one `check_steps` pass per obligation
 (each rebuilds every symbolic state: how the suite checked them before), one shared pass in one
 process with terms shared only within each (shape, step) pair (`sweep.tally(per_pair=True)`,
-as in stop 19), the shared pass with a shape's steps sharing its pre-state and invariant
-(`sweep.tally`, now), and that split among worker processes (`sweep.sweep_parallel`).
+as in stop 19), the shared pass with a shape's steps sharing its pre-state and invariant but
+one query per pair (`sweep.tally(query_per_pair=True)`, as in stop 25), the pass with one
+query per shape (`sweep.tally`, now), and that split among worker processes
+(`sweep.sweep_parallel`).
 Ratios are to the first column, measured in the same run. Then the
 3-volume shapes: the enumeration alone, and a sample of every N-th shape through the shared
 pass, from which the whole set's time is extrapolated (the full run is `cascadecheck prove
@@ -39,19 +41,21 @@ def _timed(fn):  # type: ignore[no-untyped-def]
 
 
 def compare(label: str, situations: list, jobs: int) -> None:
-    """The four ways over the same situations; every obligation must be proved each way."""
+    """The five ways over the same situations; every obligation must be proved each way."""
     spec = Spec()
     obs = SHAPE_OBLIGATIONS
     per, t_per = _timed(lambda: [check_steps(spec, ob, situations) for ob in obs])
     pair, t_pair = _timed(lambda: tally(spec, obs, situations, per_pair=True))
+    shape, t_shape = _timed(lambda: tally(spec, obs, situations, query_per_pair=True))
     one, t_one = _timed(lambda: tally(spec, obs, situations))
     par, t_par = _timed(lambda: sweep_parallel(spec, obs, situations, jobs=jobs))
     assert all(o.verdict == "proved" for o in per), [o.name for o in per if o.verdict != "proved"]
-    assert all(t.failure is None for t in one) and all(t.failure is None for t in pair)
+    assert all(t.failure is None for t in one + pair + shape)
     assert all(o.verdict == "proved" for o in par), [o.name for o in par if o.verdict != "proved"]
     print(
-        f"{label:<28} {len(situations):>7} {t_per:>9.1f} {t_pair:>9.1f} {t_one:>9.1f}"
-        f" {t_par:>9.1f}   {t_pair / t_per:.2f} {t_one / t_per:.2f} {t_par / t_per:.2f}"
+        f"{label:<28} {len(situations):>7} {t_per:>9.1f} {t_pair:>9.1f} {t_shape:>9.1f}"
+        f" {t_one:>9.1f} {t_par:>9.1f}   {t_pair / t_per:.2f} {t_shape / t_per:.2f}"
+        f" {t_one / t_per:.2f} {t_par / t_per:.2f}   {t_one / t_shape:.2f}"
     )
 
 
@@ -65,8 +69,9 @@ def main() -> None:
     spec = Spec()
     print(f"{len(SHAPE_OBLIGATIONS)} step obligations over the covered shapes, seconds")
     print(
-        f"{'situations':<28} {'count':>7} {'per-ob':>9} {'per-pair':>9} {'per-shape':>9} "
-        f"{'x' + str(args.jobs) + ' jobs':>9}   ratios to per-ob"
+        f"{'situations':<28} {'count':>7} {'per-ob':>9} {'per-pair':>9} {'pair-query':>9} "
+        f"{'per-shape':>9} {'x' + str(args.jobs) + ' jobs':>9}   ratios to per-ob"
+        "   per-shape/pair-query"
     )
     default = reachable(spec, 2) + family_situations(spec, args.bound)
     compare(f"n=2 + families K={args.bound}", default, args.jobs)

@@ -16,12 +16,13 @@ from typing import Any
 
 from model.rules import Spec
 
+from .asking import Tally
 from .catalogue import OBLIGATION_NAMES, obligation_task, run_obligation
 from .control_tasks import CONTROL_NAMES, control_settings, control_task, targets_of
 from .coverage import Settings, groups, situations
 from .obligations import STEP_OBLIGATIONS
 from .report import PER_TYPE_CLAIMS, Row, outcome_row, passed, policy_row
-from .sweep import Tally, tally, verdict
+from .sweep import tally, verdict
 from .sweep_parallel import merged
 from .verdicts import Failure, rules_fail
 

@@ -1,10 +1,11 @@
 """Checking step obligations: one pass over the covered shapes for all of them at once.
 
 Every (shape, step) pair is built once — the symbolic pre-state and the step applied to it —
-and every obligation about that step kind is asked about it: first all together (Z3 is asked
-for a state that breaks any one of them: `unsat` proves them all for the pair), then, only where
-that finds something or cannot tell, one by one, so a failure is named and described as when
-each is checked alone. Vacuity is judged per obligation as before: every step kind it concerns
+and every obligation about that step kind is asked about it: first all together, for every
+step of the shape in one query (Z3 is asked for a state that breaks any one of them: `unsat`
+proves them all for the shape), then, only where that finds something or cannot tell, pair by
+pair and one by one, so a failure is named and described as when each is checked alone
+(`proofs/asking.py`). Vacuity is judged per obligation as before: every step kind it concerns
 is enabled somewhere, and its premises hold somewhere for every kind and family it was asked
 about. The pairs are independent, so `proofs/sweep_parallel.py` deals the shapes out to
 worker processes and merges what each found (a failure is reported from the first part that
@@ -18,19 +19,19 @@ import functools
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
 from model.invariant import invariant
-from model.logic import Data, Grain, Patch, and_, not_, or_, select, shared_terms, symbolic
+from model.logic import Data, Grain, Patch, and_, shared_terms
 from model.rules import Spec
 from model.state import State, symbolic_state
 
+from .asking import Pair, Tally, ask_pairs, pass_solver, premises_hold
 from .shapes import Situation
 from .steps import Step, apply, enabled, precondition, shape_before
-from .verdicts import TIMEOUT_MS, Failure, Outcome, Query, StepObligation, rules_fail
+from .verdicts import Failure, Outcome, Query, StepObligation, rules_fail
 
 
 def pre_state(sit: Situation, step: Step, tag: str) -> State:
@@ -120,85 +121,13 @@ def expected_kinds(kinds: frozenset[str]) -> set[str]:
     return out
 
 
-def pass_solver() -> z3.Solver:
-    """The solver of a pass: Z3's, with the timeout, and relevancy propagation off (every atom
-    goes to the theories: a search heuristic, not a change of logic — answers are the same, and
-    on these small quantifier-free queries it is about 8 % faster, measured on every 40th
-    three-volume shape, alternated five times: 10.70 s against 9.83 s on average)."""
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    solver.set("smt.relevancy", 0)
-    return solver
-
-
-def assert_(solver: z3.Solver, term: Any) -> None:
-    """Add a Boolean term to the solver by the direct API call (`Solver.add` casts every term
-    to Bool again, building sort wrappers: most of its cost in this pass); a plain truth value
-    goes the usual way."""
-    if symbolic(term):
-        z3.Z3_solver_assert(solver.ctx.ref(), solver.solver, term.as_ast())
-    else:
-        solver.add(term)
-
-
-def _premises_hold(solver: z3.Solver, query: Query) -> bool:
-    """Vacuity: the assumptions of a query are satisfiable (or Z3 cannot tell)."""
-    solver.push()
-    assert_(solver, query.assumptions)
-    verdict = solver.check()
-    solver.pop()
-    return verdict != z3.unsat
-
-
-def _describe(model: z3.ModelRef, pre: State, post: State, g: Any, x: Any) -> str:
-    """Images at grain g before and after, as Z3 found them."""
-    same = model.eval(g == x, model_completion=True)
-    lines = [f"grain g {'is' if z3.is_true(same) else 'is not'} the grain x the step acts on"]
-    for v in pre.shape.volumes:
-        bits = []
-        if v in post.split:
-            bits.append(
-                f"split {model.eval(select(pre.split[v], g), True)}"
-                f"->{model.eval(select(post.split[v], g), True)}"
-            )
-        ref = model.eval(select(post.ref[v], g), True) if v in post.ref else "offline"
-        bits.append(
-            f"phys {model.eval(select(pre.phys[v], g), True)}"
-            f"->{model.eval(select(post.phys[v], g), True)}, image should be {ref}"
-        )
-        lines.append(f"  {v}: " + "; ".join(bits))
-    return "\n".join(lines)
-
-
-@dataclass
-class Tally:
-    """What the pass found for one obligation so far."""
-
-    queries: int = 0
-    seconds: float = 0.0
-    offered: set[str] = field(default_factory=set)  # step kinds some covered shape enables
-    tried: set[str] = field(default_factory=set)  # kinds and families it was asked about
-    satisfiable: set[str] = field(default_factory=set)  # ... whose premises hold somewhere
-    failure: Failure | None = None
-    unknown: Failure | None = None
-
-    def merge(self, other: Tally) -> None:
-        """Fold in a later part of the pass (an earlier failure stays the one reported)."""
-        self.queries += other.queries
-        self.seconds += other.seconds
-        self.offered |= other.offered
-        self.tried |= other.tried
-        self.satisfiable |= other.satisfiable
-        self.failure = self.failure or other.failure
-        self.unknown = self.unknown or other.unknown
-
-
 def tally(
     spec: Spec,
     obligations: Sequence[StepObligation],
     situations: Iterable[Situation],
     stop_at_first: bool = True,
     per_pair: bool = False,
+    query_per_pair: bool = False,
 ) -> list[Tally]:
     """One pass: every obligation at every situation and every enabled step of its kinds (an
     obligation that failed is asked no more when `stop_at_first`)."""
@@ -207,7 +136,9 @@ def tally(
     with shared_terms():  # one situation's terms are mostly the next one's too
         for sit in situations:
             with situation_terms():
-                _tally_situation(spec, obligations, sit, stop_at_first, out, solver, per_pair)
+                _tally_situation(
+                    spec, obligations, sit, stop_at_first, out, solver, per_pair, query_per_pair
+                )
             if stop_at_first and all(t.failure for t in out):
                 break
     return out
@@ -221,16 +152,26 @@ def _tally_situation(
     out: list[Tally],
     solver: z3.Solver,
     per_pair: bool = False,
+    query_per_pair: bool = False,
 ) -> None:
-    """Every obligation at every step enabled at one situation (`per_pair`: terms shared only
-    within each (shape, step) pair, as before the steps of a shape shared its pre-state — for
-    the benchmark's comparison)."""
+    """Every obligation at every step enabled at one situation: every pair's claims are asked
+    at once, in one query for the whole situation (the pre-state's invariant, which every step
+    of the shape shares, is taken in by the solver once); only where that does not prove them
+    all, pair by pair. For the benchmark's comparison: `query_per_pair` asks each pair's
+    claims as soon as they are built (before stop 26), and `per_pair` also shares terms only
+    within each pair (before stop 20)."""
+    pairs: list[Pair] = []
     for step in enabled(spec, sit.shape, sit.lost):
         with situation_terms() if per_pair else contextlib.nullcontext():
-            _tally_pair(spec, obligations, sit, step, stop_at_first, out, solver)
+            pair = _build_pair(spec, obligations, sit, step, stop_at_first, out, solver)
+            if pair is not None and (per_pair or query_per_pair):
+                ask_pairs(solver, [pair], out, sit, stop_at_first)
+            elif pair is not None:
+                pairs.append(pair)
+    ask_pairs(solver, pairs, out, sit, stop_at_first)
 
 
-def _tally_pair(
+def _build_pair(
     spec: Spec,
     obligations: Sequence[StepObligation],
     sit: Situation,
@@ -238,15 +179,16 @@ def _tally_pair(
     stop_at_first: bool,
     out: list[Tally],
     solver: z3.Solver,
-) -> None:
-    """Every obligation about one step at one situation."""
+) -> Pair | None:
+    """Every obligation's claim about one step at one situation, with vacuity judged (None:
+    nothing to ask, or the rules failed outright and that is recorded)."""
     asked = [
         i
         for i, ob in enumerate(obligations)
         if step.kind in ob.kinds and not (stop_at_first and out[i].failure)
     ]
     if not asked:
-        return
+        return None
     began = time.perf_counter()
     try:
         kind = _vacuity_kind(spec, sit, step)
@@ -254,7 +196,7 @@ def _tally_pair(
     except Exception as err:  # a wrong rule that raises fails what it is asked about, named
         for i in asked:
             out[i].failure = out[i].failure or Failure(sit, step, rules_fail(err))
-        return
+        return None
     for i in asked:
         out[i].offered.add(kind)
     g = constant("g", Grain)
@@ -264,52 +206,17 @@ def _tally_pair(
         detail = f"the state the rules leave cannot be read: {err!r}"
         for i in asked:
             out[i].failure = out[i].failure or Failure(sit, step, detail)
-        return
+        return None
     for i, query in queries:
         if query is None:
             continue
         out[i].queries += 1
         for key in (kind, f"the {sit.family} shapes"):
             out[i].tried.add(key)
-            if key not in out[i].satisfiable and _premises_hold(solver, query):
+            if key not in out[i].satisfiable and premises_hold(solver, query):
                 out[i].satisfiable.add(key)
     asking = [(i, q) for i, q in queries if q is not None]
-    _ask(solver, asking, out, sit, step, (pre, post, g, x))
-    share = (time.perf_counter() - began) / len(asked)
-    for i in asked:
-        out[i].seconds += share
-
-
-def _ask(
-    solver: z3.Solver,
-    queries: list[tuple[int, Query]],
-    out: list[Tally],
-    sit: Situation,
-    step: Step,
-    states: tuple[State, State, Any, Any],
-) -> None:
-    """All the pair's claims at once; one by one only where that does not prove them all."""
-    if not queries:
-        return
-    if len(queries) > 1:
-        solver.push()
-        assert_(solver, or_(*(and_(q.assumptions, not_(q.goal)) for _, q in queries)))
-        proved = solver.check() == z3.unsat
-        solver.pop()
-        if proved:
-            return
-    for i, query in queries:
-        solver.push()
-        solver.add(query.assumptions, not_(query.goal))
-        answer = solver.check()
-        if answer == z3.sat:
-            found = Failure(sit, step, _describe(solver.model(), *states))
-            out[i].failure = out[i].failure or found
-        elif answer == z3.unknown:
-            out[i].unknown = out[i].unknown or Failure(
-                sit, step, f"solver: {solver.reason_unknown()}"
-            )
-        solver.pop()
+    return Pair(step, asked, asking, (pre, post, g, x), time.perf_counter() - began)
 
 
 def _never_offered(kinds: set[str]) -> str:
@@ -360,7 +267,7 @@ def never_enabled(
                         continue
                     offered.add(kind)
                     pre = pre_state(sit, step, "")
-                    if _premises_hold(solver, Query(premise(spec, pre, step, g, x), True)):
+                    if premises_hold(solver, Query(premise(spec, pre, step, g, x), True)):
                         holds.add(kind)
         except Exception:  # a rule that raises at a step: the pass names it, with its shape
             return None

@@ -13,8 +13,9 @@ from typing import Any
 
 from model.rules import Spec
 
+from .asking import Tally
 from .shapes import Situation
-from .sweep import Tally, tally, verdict
+from .sweep import tally, verdict
 from .verdicts import Outcome, StepObligation
 
 _WORK: dict[str, Any] = {}  # what forked workers inherit: spec, obligations, situations

@@ -672,3 +672,39 @@ def test_two_pools_report_the_rows_one_process_does() -> None:
     assert [(r.name, r.verdict) for r in pooled] == [(r.name, r.verdict) for r in alone]
     assert {suite.needs_shapes(r.name) for r in alone if r.role == "obligation"} == {True, False}
     assert suite.passed(pooled)
+
+
+@pytest.mark.parametrize(
+    ("control", "obligation"),
+    [
+        ("cow-wrong-neighbour", "write-keeps-images"),
+        ("removal-without-cleaning", "cleaning-keeps-images"),
+        ("copy-to-every-target", "bounded-work"),
+        ("types-ignored", "type-separation"),
+    ],
+)
+def test_one_query_per_shape_finds_the_failure_one_query_per_pair_does(
+    control: str, obligation: str
+) -> None:
+    """The pass asks all of a shape's claims in one query and only then pair by pair: a wrong
+    rule fails at the same shape, the same step, with the same description as when each pair
+    is asked on its own, and the real rules prove the same number of claims both ways."""
+    from proofs.sweep import tally
+
+    settings = suite.Settings(bound=3, sample=0)
+    ob = suite.STEPS[obligation]
+    wrong = next(c for c in CONTROLS if c.name == control).make()
+    sits = list(suite.situations(wrong, settings))
+    (shape,) = tally(wrong, [ob], sits)
+    (pair,) = tally(wrong, [ob], sits, query_per_pair=True)
+    assert shape.failure is not None and pair.failure is not None
+    assert (shape.failure.situation, shape.failure.step) == (
+        pair.failure.situation,
+        pair.failure.step,
+    )
+    assert shape.failure.detail == pair.failure.detail
+    real = list(suite.situations(Spec(), settings))
+    (fine,) = tally(Spec(), [ob], real)
+    (fine_pair,) = tally(Spec(), [ob], real, query_per_pair=True)
+    assert fine.failure is None and fine_pair.failure is None
+    assert fine.queries == fine_pair.queries > 0
