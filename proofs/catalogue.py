@@ -27,7 +27,9 @@ from .refinement import check_refinement
 from .report import Row, outcome_row
 from .restore import CONTROL_OF as RESTORE_CONTROL_OF
 from .restore import check_restore
-from .restore_refinement import check_restore_refinement
+from .restore_heads import CONTROL_OF as HEADS_CONTROL_OF
+from .restore_heads import check_heads
+from .restore_refinement import check_heads_refinement, check_restore_refinement
 from .state_claims import check_init, check_strong, check_tight
 from .structure import STRUCTURAL_CHECKS, check_structure
 from .sweep import check_steps
@@ -62,6 +64,8 @@ OBLIGATION_NAMES = (
     *INCREMENTAL_CONTROL_OF,
     "unbounded-incremental-refines-spec",
     *RESTORE_CONTROL_OF,
+    *HEADS_CONTROL_OF,
+    "unbounded-restore-heads-refines-spec",
     "unbounded-restore-refines-spec",
 )
 
@@ -137,6 +141,10 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return check_restore_refinement(spec, min(s.bound, RESTORE_TOTAL))
     if name in RESTORE_CONTROL_OF:
         return check_restore(only={name})[0]
+    if name == "unbounded-restore-heads-refines-spec":
+        return check_heads_refinement(spec, min(s.bound, RESTORE_TOTAL))
+    if name in HEADS_CONTROL_OF:
+        return check_heads(only={name})[0]
     if name.startswith("unbounded-"):
         if not not_vacuous():
             return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")

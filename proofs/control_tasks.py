@@ -30,6 +30,9 @@ from .report import Row, control_row
 from .restore import CONTROL_OF as RESTORE_CONTROL_OF
 from .restore import WRONG_RULES as RESTORE_WRONG_RULES
 from .restore import check_restore
+from .restore_heads import CONTROL_OF as HEADS_CONTROL_OF
+from .restore_heads import WRONG_RULES as HEADS_WRONG_RULES
+from .restore_heads import check_heads
 from .shapes import reachable
 from .state_claims import check_strong, weakened_invariant
 from .traces import plain_trace
@@ -88,6 +91,11 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
         wrong = RESTORE_CONTROL_OF[ob]
         o = check_restore(wrong, {ob})[0]
         return [control_row(f"{name} / {ob}", o, RESTORE_WRONG_RULES[wrong])]
+    if name.removesuffix("-control") in HEADS_CONTROL_OF:
+        ob = name.removesuffix("-control")
+        wrong = HEADS_CONTROL_OF[ob]
+        o = check_heads(wrong, {ob})[0]
+        return [control_row(f"{name} / {ob}", o, HEADS_WRONG_RULES[wrong])]
     if name.removesuffix("-control") in INCREMENTAL_CONTROL_OF:
         ob = name.removesuffix("-control")
         wrong = INCREMENTAL_CONTROL_OF[ob]
@@ -144,6 +152,7 @@ CONTROL_NAMES = (
     *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
     *(f"{ob}-control" for ob in INCREMENTAL_CONTROL_OF),
     *(f"{ob}-control" for ob in RESTORE_CONTROL_OF),
+    *(f"{ob}-control" for ob in HEADS_CONTROL_OF),
 )
 
 

@@ -117,7 +117,11 @@ CONTROLS: tuple[Control, ...] = (
         FirstReaderOnly,
         ("write-keeps-images", "unbounded-forest-refines-spec"),
     ),
-    Control("first-frozen-head-only", FirstFrozenHeadOnly, ("write-keeps-images",)),
+    Control(
+        "first-frozen-head-only",
+        FirstFrozenHeadOnly,
+        ("write-keeps-images", "unbounded-restore-heads-refines-spec"),
+    ),
     Control("preservation-forgets-the-chain", PreservationForgetsTheChain, ("write-keeps-images",)),
     Control(
         "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)

@@ -64,6 +64,7 @@ class Restored:
     phys: Any
     ref: Any
     first: Any  # ghost: the first position that holds the grain (n+1: none)
+    moved: Any = False  # ghost of one operation: a copy moved data into S (`restore_heads.py`)
 
 
 def fresh_restored(tag: str) -> Restored:
@@ -123,7 +124,7 @@ def copy_into(c: Restored, k: Any, guard: Any) -> Restored:
     split = z3.Store(split, k, z3.Or(split[k], guard))
     first = z3.If(keep, 1, c.first)
     first = z3.If(z3.And(guard, k < first), k, first)
-    return Restored(c.n, c.r, split, phys, c.ref, first)
+    return Restored(c.n, c.r, split, phys, c.ref, first, z3.Or(c.moved, z3.And(into_s, moves)))
 
 
 def overwrite(c: Restored, m: Any, data: Any) -> Restored:
@@ -135,6 +136,7 @@ def overwrite(c: Restored, m: Any, data: Any) -> Restored:
         z3.Store(c.phys, m, data),
         z3.Store(c.ref, m, data),
         z3.If(m < c.first, m, c.first),
+        c.moved,
     )
 
 
@@ -194,7 +196,7 @@ def remove_other(c: Restored, m: Any) -> Restored:
     c = copy_into(c, m + 1, z3.And(m + 1 <= c.n, c.split[m], z3.Not(c.split[m + 1])))
     split, phys, ref = close(c, m)
     first = z3.If(c.first > m, c.first - 1, c.first)  # a first holder at m was cleaned into m+1
-    return Restored(c.n - 1, z3.If(m < c.r, c.r - 1, c.r), split, phys, ref, first)
+    return Restored(c.n - 1, z3.If(m < c.r, c.r - 1, c.r), split, phys, ref, first, c.moved)
 
 
 def remove_restored(c: Restored, wrong: bool = False) -> Cascade:
