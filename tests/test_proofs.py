@@ -741,3 +741,37 @@ def test_one_query_per_shape_finds_the_failure_one_query_per_pair_does(
     (fine_pair,) = tally(Spec(), [ob], real, query_per_pair=True)
     assert fine.failure is None and fine_pair.failure is None
     assert fine.queries == fine_pair.queries > 0
+
+
+def test_an_unknown_answer_is_asked_again_with_other_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`unbounded.valid` asks a query that comes back unknown again with other random seeds:
+    the answer of a later try is the verdict, and only if every try is unknown is the claim
+    unknown, with every try's reason. (Z3 is made to give up on the first tries here: a real
+    unknown depends on the search path and could not be reproduced on demand.)"""
+    import z3
+
+    from proofs import unbounded
+
+    seeds: list[int] = []
+    real = z3.Solver
+
+    class GivesUpAtFirst(real):  # type: ignore[misc,valid-type]
+        def set(self, *args: Any) -> None:
+            if args[0] == "random_seed":
+                seeds.append(args[1])
+            super().set(*args)
+
+        def check(self, *args: Any) -> Any:
+            return z3.unknown if len(seeds) < give_up else super().check(*args)
+
+    monkeypatch.setattr(z3, "Solver", GivesUpAtFirst)
+    x = z3.Int("x")
+    give_up = 2
+    assert unbounded.valid(x + 1 > x) == ("proved", "")
+    assert seeds == [0, 1]
+    seeds.clear()
+    assert unbounded.valid(x > 0)[0] == "failed"
+    seeds.clear()
+    give_up = 9
+    verdict, why = unbounded.valid(x + 1 > x)
+    assert verdict == "unknown" and why.count("seed") == len(unbounded.RETRY_SEEDS) == len(seeds)
