@@ -87,6 +87,7 @@ CONTROLS: tuple[Control, ...] = (
             "bmc-from-empty",
             "unbounded-forest-refines-spec",
             "unbounded-restore-refines-spec",
+            "unbounded-incremental-refines-spec",
         ),
     ),
     Control("stale-read", StaleRead, ("write-keeps-images", "bmc-from-empty")),

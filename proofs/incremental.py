@@ -17,9 +17,10 @@ cascade's local invariant and P's part, for every n: the refresh is correct exac
 the record of change is.
 
 The controls: a write to S that is not recorded, and a refresh that keeps every grain P holds.
-That the model is `Spec` is checked at every n up to K (`check_incremental_refinement`); writes
-covering part of a grain, several incremental maps and incremental restores are not modelled
-(the bounded shapes carry them).
+That the model is `Spec` is checked at every n up to K (`check_incremental_refinement`). Every
+write may be whole-grain or partial (since stop 26: the patch merged over the written volume's
+image). Several incremental maps and incremental restores are not modelled (the bounded shapes
+carry them).
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from typing import Any
 
 import z3
 
-from model.logic import Data, Grain, select
+from model.logic import Data, Grain, Patch, select
 from model.rules import Spec
 from model.state import State
 
+from .forest import landed
 from .refinement import Link, check_links, linker, related
 from .shapes import Situation, after, empty
 from .steps import Step
@@ -93,16 +95,19 @@ def idle_inv(x: Idle) -> Any:
 # -- operations (each one rule; `wrong` selects the control's version) ---------------------
 
 
-def write_source(x: Idle, data: Any, wrong: bool = False) -> Idle:
-    """A write to S: the cascade's head write; P's map records the change (control: not)."""
-    return replace(x, c=head_write(x.c, data), diff=x.diff if wrong else z3.BoolVal(True))
+def write_source(x: Idle, data: Any, wrong: bool = False, whole: bool = True) -> Idle:
+    """A write to S: the cascade's head write (a partial one: the patch merged over S's grain,
+    its image); P's map records the change (control: not)."""
+    c = head_write(x.c, landed(x.c.phys[0], data, whole))
+    return replace(x, c=c, diff=x.diff if wrong else z3.BoolVal(True))
 
 
-def write_idle(x: Idle, data: Any) -> Idle:
-    """A whole-grain write to P (it has an image: a stopped one is offline): P's grain and
-    image are the new data, and its map records the change (its bits stay: P has no position
-    to fill)."""
-    return replace(x, phys=data, diff=z3.BoolVal(True), ref=data)
+def write_idle(x: Idle, data: Any, whole: bool = True) -> Idle:
+    """A write to P (it has an image: a stopped one is offline): P's grain and image are the
+    new data (a partial write: the patch merged over P's image, which is its own grain), and
+    its map records the change (its bits stay: P has no position to fill)."""
+    new = landed(x.ref, data, whole)
+    return replace(x, phys=new, diff=z3.BoolVal(True), ref=new)
 
 
 def refresh(x: Idle, wrong: bool = False) -> Cascade:
@@ -126,6 +131,7 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     x = fresh_idle("")
     m = z3.Int("m")
     d = z3.Const("d", Data)
+    patch = z3.Const("patch", Patch)
     ok = idle_inv(x)
     in_range = z3.And(m >= 1, m <= x.c.n)
 
@@ -135,8 +141,11 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     return {
         "unbounded-incremental-writes": [
             keeps(write_source(x, d, wrong == "source")),
+            keeps(write_source(x, patch, wrong == "source", whole=False)),
             keeps(write_idle(x, d), x.image),
+            keeps(write_idle(x, patch, whole=False), x.image),
             keeps(replace(x, c=target_write(x.c, m, d)), in_range),
+            keeps(replace(x, c=target_write(x.c, m, landed(x.c.ref[m], patch, False))), in_range),
             keeps(replace(x, c=insert_first(x.c))),
             keeps(replace(x, c=remove_cleaned(x.c, m)), in_range, x.c.n >= 2),
         ],
@@ -213,18 +222,29 @@ def idle_related(x: Idle, st: State, g: Any) -> Any:
     return z3.And(*parts)
 
 
-def _links(spec: Spec, n: int, g: Any, d: Any) -> tuple[Situation, list[Link]]:
+def _links(spec: Spec, n: int, g: Any, d: Any, patch: Any) -> tuple[Situation, list[Link]]:
     """Every operation of the model at cascade length n, as `Spec` steps and the model's."""
     sit = idle_situation(spec, n)
     x = fresh_idle(f"_{n}")
     order = [sit.shape.chains[0].head, *sit.shape.chains[0].targets]
 
     link = linker(sit.family, x, idle_related, g, d)
+    patched = linker(sit.family, x, idle_related, g, patch)  # a partial write's payload
 
     spare = sit.shape.volumes[-1]
     links = [
         link("write to S", Step("write", "V0"), lambda y: write_source(y, d), first=True),
+        patched(
+            "partial write to S",
+            Step("write", "V0", whole=False),
+            lambda y: write_source(y, patch, whole=False),
+        ),
         link("write to P", Step("write", "V1"), lambda y: write_idle(y, d)),
+        patched(
+            "partial write to P",
+            Step("write", "V1", whole=False),
+            lambda y: write_idle(y, patch, whole=False),
+        ),
         link(
             "insertion",
             Step("start", spare, "V0", map_type="clone"),
@@ -238,6 +258,15 @@ def _links(spec: Spec, n: int, g: Any, d: Any) -> tuple[Situation, list[Link]]:
                 f"write to target {i}",
                 Step("write", v),
                 lambda y, at=at: replace(y, c=target_write(y.c, at, d)),
+            )
+        )
+        links.append(
+            patched(
+                f"partial write to target {i}",
+                Step("write", v, whole=False),
+                lambda y, at=at: replace(
+                    y, c=target_write(y.c, at, landed(y.c.ref[at], patch, False))
+                ),
             )
         )
         if n >= 2:
@@ -272,5 +301,6 @@ def check_incremental_refinement(spec: Spec, bound: int) -> Outcome:
     the cascade P has joined)."""
     g = z3.Const("g", Grain)
     d = z3.Const("d", Data)
-    shapes = (_links(spec, n, g, d) for n in range(1, bound + 1))
+    patch = z3.Const("patch", Patch)
+    shapes = (_links(spec, n, g, d, patch) for n in range(1, bound + 1))
     return check_links("unbounded-incremental-refines-spec", "the incremental model", spec, shapes)

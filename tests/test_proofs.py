@@ -392,6 +392,22 @@ def test_the_incremental_model_is_tied_to_spec_and_a_drifting_model_is_caught(
     assert drift.verdict == "failed" and "refresh" in drift.failure.detail  # type: ignore[union-attr]
 
 
+def test_the_incremental_link_covers_partial_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Since stop 26 the incremental model writes partially too (to S, to P, to any target):
+    `Spec` filling nothing before a partial write fails the link, and so does a model whose
+    partial write to P forgets the patch (keeps P's old grain)."""
+    from proofs import incremental
+    from proofs.controls import NoPartialFill
+
+    unfilled = incremental.check_incremental_refinement(NoPartialFill(), 3)
+    assert unfilled.verdict == "failed" and "partial write" in unfilled.failure.detail  # type: ignore[union-attr]
+    right = incremental.write_idle
+    drops = lambda x, d, whole=True: right(x, d) if whole else right(x, x.ref)  # noqa: E731
+    monkeypatch.setattr(incremental, "write_idle", drops)
+    drift = incremental.check_incremental_refinement(Spec(), 3)
+    assert drift.verdict == "failed" and "partial write to P" in drift.failure.detail  # type: ignore[union-attr]
+
+
 def test_an_unbounded_invariant_with_no_long_model_fails_as_vacuous(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
