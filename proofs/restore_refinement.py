@@ -222,13 +222,16 @@ def _heads_links(
     sit = heads_situation(spec, clones, snapshots, r)
     h = fresh_heads(f"_{clones}_{snapshots}_{r}")
     found = _two_chains(sit.shape)
-    assert found is not None
+    link = linker(sit.family, h, heads_related, g, d)
+    first = link("write to S", Step("write", "V0"), lambda y: write_s(y, d), first=True)
+    if found is None:  # the rules build another shape: no state is related to the model
+        yield sit, [first]
+        return
     order, snaps = list(found[0].targets), list(found[1].targets)
     spare = sit.shape.volumes[-1]
-    link = linker(sit.family, h, heads_related, g, d)
     patched = linker(sit.family, h, heads_related, g, patch)
     links = [
-        link("write to S", Step("write", "V0"), lambda y: write_s(y, d), first=True),
+        first,
         patched(
             "partial write to S",
             Step("write", "V0", whole=False),
