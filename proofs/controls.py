@@ -31,6 +31,7 @@ from .wrong_copies import (
     RestoreForgetsOthers,
     SkipMiddleCopyOnWrite,
     StaleRead,
+    TwoFrozenHeadsOnly,
     TypesIgnored,
 )
 from .wrong_structure import (
@@ -123,6 +124,7 @@ CONTROLS: tuple[Control, ...] = (
         FirstFrozenHeadOnly,
         ("write-keeps-images", "unbounded-restore-heads-refines-spec"),
     ),
+    Control("two-frozen-heads-only", TwoFrozenHeadsOnly, ("write-keeps-images",)),
     Control("preservation-forgets-the-chain", PreservationForgetsTheChain, ("write-keeps-images",)),
     Control(
         "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)

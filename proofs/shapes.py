@@ -279,6 +279,14 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
         beside = [start(v[0], v[1], "snapshot")]
         beside += [start(v[2], v[i], "snapshot") for i in range(3, k + 1)]
         yield _build(spec, n, f"restored-from-another-{k}", [*beside, start(v[1], v[2], "clone")])
+        # a source restored again and again, copied anew while each restore runs: the cascade
+        # each copy opened turns physical when that restore completes, so the last restore
+        # freezes k heads (a clone cascade and k-1 snapshot cascades), each with readers
+        again = [start(v[0], v[1], "snapshot"), start(v[0], v[2], "clone")]
+        for i in range(3, k + 1):
+            again += [start(v[2], v[0], "clone"), start(v[0], v[i], "snapshot")]
+            again += [Step("leave", v[0], complete=True)]
+        yield _build(spec, n, f"restored-many-heads-{k}", [*again, start(v[2], v[0], "clone")])
 
 
 # (type, copy rate, creation order) of each map started together, named in this order, and

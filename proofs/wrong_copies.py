@@ -166,6 +166,23 @@ class FirstFrozenHeadOnly(Spec):
         return st
 
 
+class TwoFrozenHeadsOnly(Spec):
+    """Wrong restore rule: before a restored volume's grain changes, the readers of its first
+    two frozen heads get a copy, not those of a third."""
+
+    KEPT = 2  # how many frozen heads are preserved for
+
+    def preserve_frozen_readers(
+        self, st: State, volume: str, grain: Any, guard: Any, busy: frozenset[str]
+    ) -> State:
+        frozen = [h for h in st.shape.heads_of(volume) if st.shape.is_frozen(h)]
+        for head in frozen[: self.KEPT]:
+            for reader in st.shape.readers(head):
+                if st.shape.volume_at(reader) not in busy:
+                    st = self.copy_into(st, reader, grain, "clean", guard, busy)
+        return st
+
+
 class CleaningNeverDone(Spec):
     """Wrong clean rule: the next target needs the leaving target's grain even once it holds
     its own (cleaning copies nothing more, but the stop never ends)."""

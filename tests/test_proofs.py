@@ -202,24 +202,39 @@ def test_the_rules_cannot_touch_the_images_they_are_checked_against() -> None:
 
 
 def test_new_families_pin_rules_that_survived_the_audit() -> None:
-    """A write with several direct readers in different cascades, and a restore with two
-    frozen heads: without these families the two wrong rules below proved everything."""
-    from proofs.controls import FirstFrozenHeadOnly, FirstReaderOnly
+    """A write with several direct readers in different cascades, a restore with two frozen
+    heads, and (since stop 26) one with k frozen heads: without these families the wrong
+    rules below proved everything; a rule that keeps three frozen heads' readers fails only
+    from four heads on."""
+    from proofs.controls import FirstFrozenHeadOnly, FirstReaderOnly, TwoFrozenHeadsOnly
     from proofs.obligations import STEP_OBLIGATIONS
     from proofs.shapes import family_situations
     from proofs.sweep import check_steps
 
     write = next(o for o in STEP_OBLIGATIONS if o.name == "write-keeps-images")
+    newer = ("linked-", "restored-both-", "restored-many-")
     for wrong, family in (
         (FirstReaderOnly(), "linked-from-middle-3"),
         (FirstFrozenHeadOnly(), "restored-both-types-3"),
+        (TwoFrozenHeadsOnly(), "restored-many-heads-3"),
     ):
         sits = family_situations(wrong, 3)
         new = [s for s in sits if s.family == family]
-        old = [s for s in sits if not s.family.startswith(("linked-", "restored-both-"))]
+        old = [s for s in sits if not s.family.startswith(newer)]
         assert check_steps(wrong, write, new).verdict == "failed"
         assert check_steps(wrong, write, old + reachable(wrong, 2)).verdict == "proved"
         assert check_steps(Spec(), write, new).verdict == "proved"
+
+    class ThreeFrozenHeadsOnly(TwoFrozenHeadsOnly):
+        KEPT = 3
+
+    three = ThreeFrozenHeadsOnly()
+    at = {
+        k: [s for s in family_situations(three, k) if s.family.startswith("restored-many-")]
+        for k in (3, 4)
+    }
+    assert check_steps(three, write, at[3]).verdict == "proved"
+    assert check_steps(three, write, at[4]).verdict == "failed"
 
 
 def test_group_starts_are_enumerated_and_ordered_by_copy_rate(rows: list[suite.Row]) -> None:
