@@ -29,7 +29,8 @@ from .restore import CONTROL_OF as RESTORE_CONTROL_OF
 from .restore import check_restore
 from .restore_heads import CONTROL_OF as HEADS_CONTROL_OF
 from .restore_heads import check_heads
-from .restore_refinement import check_heads_refinement, check_restore_refinement
+from .restore_heads_refinement import check_heads_refinement
+from .restore_refinement import check_restore_refinement
 from .state_claims import check_init, check_strong, check_tight
 from .structure import STRUCTURAL_CHECKS, check_structure
 from .sweep import check_steps

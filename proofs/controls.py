@@ -124,7 +124,11 @@ CONTROLS: tuple[Control, ...] = (
         FirstFrozenHeadOnly,
         ("write-keeps-images", "unbounded-restore-heads-refines-spec"),
     ),
-    Control("two-frozen-heads-only", TwoFrozenHeadsOnly, ("write-keeps-images",)),
+    Control(
+        "two-frozen-heads-only",
+        TwoFrozenHeadsOnly,
+        ("write-keeps-images", "unbounded-restore-heads-refines-spec"),
+    ),
     Control("preservation-forgets-the-chain", PreservationForgetsTheChain, ("write-keeps-images",)),
     Control(
         "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)

@@ -15,10 +15,9 @@ import z3
 
 from model.logic import Data, Grain, Patch, and_, eq, select
 from model.rules import Spec
-from model.shape import Chain, Shape
+from model.shape import Chain
 from model.state import State
 
-from .forest import landed
 from .refinement import Link, check_links, index, linker, positions, related
 from .restore import (
     Restored,
@@ -31,10 +30,9 @@ from .restore import (
     write_other,
     write_restored,
 )
-from .restore_heads import Heads, fresh_heads, in_a, in_c, write_s
 from .shapes import Situation, after, empty
 from .steps import Step
-from .unbounded import Cascade, fresh, remove_cleaned, target_write
+from .unbounded import Cascade, fresh
 from .verdicts import Outcome
 
 
@@ -59,20 +57,20 @@ def restored_related(c: Restored, st: State, g: Any) -> Any:
     chains = st.shape.chains
     if len(chains) != 1 or chains[0].head not in chains[0].targets:
         return z3.BoolVal(False)  # the rules left another shape than one restored cascade
-    return _restored_chain(c, chains[0], st, g)
+    return restored_chain(c, chains[0], st, g)
 
 
-def _restored_chain(c: Restored, chain: Chain, st: State, g: Any) -> Any:
+def restored_chain(c: Restored, chain: Chain, st: State, g: Any) -> Any:
     """R of one restored cascade (its head one of its targets)."""
     order = list(chain.targets)
     r = order.index(chain.head) + 1
     head = eq(c.phys[r], select(st.phys[chain.head], g))
     held = [select(st.split[v], g) for v in order]
-    ghost = eq(c.first, _first_holder(held))
+    ghost = eq(c.first, first_holder(held))
     return and_(eq(c.r, index(r)), head, *positions(c, order, st, g), ghost)
 
 
-def _first_holder(held: list[Any]) -> Any:
+def first_holder(held: list[Any]) -> Any:
     """The ghost spelt out: the first of positions 1..n that holds the grain, else n+1."""
     first: Any = z3.IntVal(len(held) + 1)
     for i in range(len(held), 0, -1):
@@ -147,7 +145,7 @@ def _links(
     before = restored_situation(spec, n, None, kind)
     plain = fresh(f"_p{n}_{r}")
     split = start_restore(plain, z3.IntVal(r), None).split
-    ghost = _first_holder([split[i] for i in range(1, n + 1)])
+    ghost = first_holder([split[i] for i in range(1, n + 1)])
     start = Step("start", "V0", f"V{r - 1}", map_type=kind)
     yield (
         before,
@@ -163,169 +161,6 @@ def _links(
             )
         ],
     )
-
-
-def heads_situation(spec: Spec, clones: int, snapshots: int, r: int | None) -> Situation:
-    """`Spec`'s shape: V0 with clones V1.. (V1 next to it) and then snapshots, each kind in a
-    cascade of its own, and, if r is given, a restore onto V0 from the clone at position r-1
-    (two frozen heads); one spare volume."""
-    made = [f"V{i}" for i in range(1, clones + 1)]
-    snaps = [f"V{i}" for i in range(clones + 1, clones + snapshots + 1)]
-    steps = [Step("start", t, "V0", map_type="clone") for t in reversed(made)]
-    steps += [Step("start", t, "V0", map_type="snapshot") for t in reversed(snaps)]
-    if r is not None:
-        steps.append(Step("start", "V0", made[r - 2], map_type="clone"))
-    sit = empty(clones + snapshots + 2)
-    for step in steps:
-        sit = after(spec, sit, step)
-    return Situation(sit.shape, sit.lost, sit.path, f"restored-heads-{clones}-{snapshots}-r{r}")
-
-
-def _two_chains(shape: Shape) -> tuple[Chain, Chain] | None:
-    """V0's clone cascade and its snapshot cascade (None: the rules left another shape)."""
-    chains = shape.chains
-    clone = [ch for ch in chains if ch.kind == "clone"]
-    snap = [ch for ch in chains if ch.kind == "snapshot" and ch.head == "V0"]
-    if len(chains) != 2 or len(clone) != 1 or len(snap) != 1:
-        return None
-    return clone[0], snap[0]
-
-
-def heads_related(h: Heads, st: State, g: Any) -> Any:
-    """R of two frozen heads: C as a restored cascade, A's targets position by position (A's
-    head is S's storage, which C's part relates)."""
-    found = _two_chains(st.shape)
-    if found is None or "V0" not in found[0].targets:
-        return z3.BoolVal(False)
-    clones, snaps = found
-    return and_(_restored_chain(h.c, clones, st, g), *positions(h.a, list(snaps.targets), st, g))
-
-
-def _plain_pair_related(c: Cascade, a: Cascade, st: State, g: Any) -> Any:
-    """R of V0 heading two plain cascades, C and A (A's head presents C's head's contents)."""
-    found = _two_chains(st.shape)
-    if found is None or found[0].head != "V0":
-        return z3.BoolVal(False)
-    clones, snaps = found
-    view = Cascade(a.n, a.split, z3.Store(a.phys, 0, c.phys[0]), a.ref)
-    return and_(
-        related(c, st, [clones.head, *clones.targets], g),
-        related(view, st, [snaps.head, *snaps.targets], g),
-    )
-
-
-def _heads_links(
-    spec: Spec, clones: int, snapshots: int, r: int, g: Any, d: Any, patch: Any
-) -> Iterator[tuple[Situation, list[Link]]]:
-    """Every operation of the two-heads model, as `Spec` steps and the model's own; and the
-    restore's start from the two cascades before it."""
-    sit = heads_situation(spec, clones, snapshots, r)
-    h = fresh_heads(f"_{clones}_{snapshots}_{r}")
-    found = _two_chains(sit.shape)
-    link = linker(sit.family, h, heads_related, g, d)
-    first = link("write to S", Step("write", "V0"), lambda y: write_s(y, d), first=True)
-    if found is None:  # the rules build another shape: no state is related to the model
-        yield sit, [first]
-        return
-    order, snaps = list(found[0].targets), list(found[1].targets)
-    spare = sit.shape.volumes[-1]
-    patched = linker(sit.family, h, heads_related, g, patch)
-    links = [
-        first,
-        patched(
-            "partial write to S",
-            Step("write", "V0", whole=False),
-            lambda y: write_s(y, patch, whole=False),
-        ),
-        link(
-            "new clone of S",
-            Step("start", spare, "V0", map_type="clone"),
-            lambda y: in_c(y, insert_after_restored),
-        ),
-        Link(
-            sit.family,
-            "S leaves",
-            [Step("stop", "V0"), Step("clean", "V0"), Step("leave", "V0", complete=False)],
-            d,
-            lambda pre: heads_related(h, pre, g),
-            lambda post: _plain_pair_related(remove_restored(h.c), h.a, post, g),
-            False,
-        ),
-    ]
-    for i, v in enumerate(order, start=1):
-        at = z3.IntVal(i)
-        links.append(link(f"copy into {i}", Step("copy", v), lambda y, at=at: in_c(y, _copy(at))))
-        if v == "V0":
-            continue
-        links += [
-            link(f"write to {i}", Step("write", v), lambda y, at=at: in_c(y, _write(at, d))),
-            patched(
-                f"partial write to {i}",
-                Step("write", v, whole=False),
-                lambda y, at=at: in_c(y, _write(at, patch, whole=False)),
-            ),
-            link(
-                f"removal of {i}",
-                [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)],
-                lambda y, at=at: in_c(y, _remove(at)),
-            ),
-        ]
-    for i, v in enumerate(snaps, start=1):
-        at = z3.IntVal(i)
-        links += [
-            link(
-                f"write to snapshot {i}",
-                Step("write", v),
-                lambda y, at=at: in_a(y, lambda a, at=at: target_write(a, at, d)),
-            ),
-            patched(
-                f"partial write to snapshot {i}",
-                Step("write", v, whole=False),
-                lambda y, at=at: in_a(
-                    y, lambda a, at=at: target_write(a, at, landed(a.ref[at], patch, False))
-                ),
-            ),
-        ]
-        if len(snaps) >= 2:
-            links.append(
-                link(
-                    f"removal of snapshot {i}",
-                    [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)],
-                    lambda y, at=at: in_a(y, lambda a, at=at: remove_cleaned(a, at)),
-                )
-            )
-    yield sit, links
-    before = heads_situation(spec, clones, snapshots, None)
-    plain = fresh(f"_hp{clones}_{snapshots}_{r}")
-    split = start_restore(plain, z3.IntVal(r), None).split
-    ghost = _first_holder([split[i] for i in range(1, clones + 2)])
-    started = Heads(start_restore(plain, z3.IntVal(r), ghost), h.a)
-    start = Step("start", "V0", f"V{r - 1}", map_type="clone")
-    restore = Link(
-        before.family,
-        f"restore from {r - 1}",
-        start,
-        d,
-        lambda pre: _plain_pair_related(plain, h.a, pre, g),
-        lambda post: heads_related(started, post, g),
-        True,
-    )
-    yield before, [restore]
-
-
-def _copy(at: Any) -> Any:
-    """Background copy into C's position `at`, as a step of C."""
-    return lambda c: background(c, at)
-
-
-def _write(at: Any, data: Any, whole: bool = True) -> Any:
-    """A write to C's target at `at`, as a step of C."""
-    return lambda c: write_other(c, at, data, whole)
-
-
-def _remove(at: Any) -> Any:
-    """Removal of C's target at `at` after cleaning, as a step of C."""
-    return lambda c: remove_other(c, at)
 
 
 def check_restore_refinement(spec: Spec, bound: int) -> Outcome:
@@ -345,25 +180,4 @@ def check_restore_refinement(spec: Spec, bound: int) -> Outcome:
     out = check_links("unbounded-restore-refines-spec", "the restore model", spec, shapes)
     if out.verdict == "proved":
         out.note = f"every n in 2..{bound}, every r in 2..n, clones and snapshots"
-    return out
-
-
-def check_heads_refinement(spec: Spec, bound: int) -> Outcome:
-    """`unbounded-restore-heads-refines-spec`: each operation of the two-heads model, and the
-    restore's start, agree with `Spec` on V0 with c clones and s snapshots (c + s < bound),
-    restored from each clone. A per-type claim: under the mixed policy V0 heads one cascade,
-    which the model (a cascade per type) does not describe."""
-    g = z3.Const("g", Grain)
-    d = z3.Const("d", Data)
-    patch = z3.Const("patch", Patch)
-    shapes = (  # C of `clones` + 1 positions (S among them) and A of `snapshots`
-        pair
-        for clones in range(1, bound)
-        for snapshots in range(1, bound - clones)
-        for r in range(2, clones + 2)
-        for pair in _heads_links(spec, clones, snapshots, r, g, d, patch)
-    )
-    out = check_links("unbounded-restore-heads-refines-spec", "the two-heads model", spec, shapes)
-    if out.verdict == "proved":
-        out.note = f"V0 with c clones and s snapshots, c + s <= {bound - 1}, every r"
     return out

@@ -579,29 +579,31 @@ def test_the_restore_link_covers_partial_writes_and_snapshot_cascades(
     assert drift.verdict == "failed" and "partial write to" in drift.failure.detail  # type: ignore[union-attr]
 
 
-def test_two_frozen_heads_are_kept_for_any_lengths_and_tied_to_spec(
+def test_any_number_of_frozen_heads_is_kept_and_tied_to_spec(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Since stop 26: a source heading a clone and a snapshot cascade, restored from a clone,
-    keeps both frozen heads' readers for any lengths (its control fails); `Spec` is that
-    model on every such shape of up to 4 targets, and a `Spec` rule that preserves for the
-    first frozen head only fails the link there (it passed every one-head shape), as does a
-    model that forgets the snapshot cascade when a copy moves data into S."""
-    from proofs import restore_heads, restore_refinement
-    from proofs.controls import FirstFrozenHeadOnly
+    """Since stop 26: a source heading a clone cascade and any number of snapshot cascades,
+    restored from a clone, keeps every frozen head's readers for any lengths (its control
+    fails); `Spec` is that model on every such shape of up to 4 targets; a `Spec` rule that
+    preserves for the first frozen head only fails the link at two heads (it passed every
+    one-head shape), one that preserves for two fails it at three (V0 restored once before);
+    and a model that forgets the snapshot cascades when a copy moves data into S fails too."""
+    from proofs import restore_heads, restore_heads_refinement, restore_refinement
+    from proofs.controls import FirstFrozenHeadOnly, TwoFrozenHeadsOnly
 
     assert [o.verdict for o in restore_heads.check_heads()] == ["proved"]
     for ob, wrong in restore_heads.CONTROL_OF.items():
         assert restore_heads.check_heads(wrong, {ob})[0].verdict == "failed", ob
     assert restore_refinement.check_restore_refinement(FirstFrozenHeadOnly(), 4).verdict == "proved"
-    link = restore_refinement.check_heads_refinement
+    link = restore_heads_refinement.check_heads_refinement
     assert link(Spec(), 4).verdict == "proved"
-    first_only = link(FirstFrozenHeadOnly(), 4)
-    assert first_only.verdict == "failed"
-    assert "restored-heads-" in first_only.failure.detail  # type: ignore[union-attr]
+    for wrong, at in ((FirstFrozenHeadOnly(), "-0-r"), (TwoFrozenHeadsOnly(), "-1-r")):
+        caught = link(wrong, 4)
+        assert caught.verdict == "failed"
+        assert "restored-heads-" in caught.failure.detail and at in caught.failure.detail  # type: ignore[union-attr]
     right = restore_heads.in_c
     forgets = lambda h, step, wrong=False: right(h, step, True)  # noqa: E731
-    monkeypatch.setattr(restore_refinement, "in_c", forgets)
+    monkeypatch.setattr(restore_heads_refinement, "in_c", forgets)
     drift = link(Spec(), 4)
     assert drift.verdict == "failed" and "restored-heads-" in drift.failure.detail  # type: ignore[union-attr]
 
