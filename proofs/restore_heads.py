@@ -32,6 +32,7 @@ of clone cascades beside C, restores of restores.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +53,17 @@ from .restore import (
     write_other,
     write_restored,
 )
-from .unbounded import Cascade, check_parts, fresh, holds_of, inv, remove_cleaned, target_write
-from .verdicts import Outcome
+from .unbounded import (
+    TIMEOUT_MS,
+    Cascade,
+    check_parts,
+    fresh,
+    holds_of,
+    inv,
+    remove_cleaned,
+    target_write,
+)
+from .verdicts import Failure, Outcome
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,8 @@ def snapshots(h: Heads, j: Any, head: Any = None) -> Cascade:
 
 
 def every_cascade(h: Heads, head: Any = None) -> Any:
-    """At least one snapshot cascade, and each has the local invariant under S's storage."""
+    """At least one snapshot cascade, and each has the local invariant under S's storage (or
+    `head`)."""
     j = z3.Int("hj")
     each = z3.Implies(z3.And(j >= 1, j <= h.a.m), inv(snapshots(h, j, head)))
     return z3.And(h.a.m >= 1, z3.ForAll([j], each))
@@ -234,6 +245,51 @@ def not_vacuous() -> bool:
     return holds_of(w, heads_inv(Heads(c, a)))
 
 
+def broken_at_a_given_state(wrong: str) -> bool:
+    """The control, decided on a given state W instead of searched for: Inv holds of W (a
+    check that is quantifier-free once negated) and the wrong rule's step from W breaks Inv
+    (satisfiable: quantifier-free too). W: C of two positions, S restored at r = 2 from
+    position 1, which holds w1 (so S reads w1, and its storage keeps w0); A_1 of one snapshot
+    reading S's old grain w0. The step: a write of w2 to position 1, whose copy-on-write
+    moves w1 into S. Z3's search for such a state, under the quantified invariant of arrays
+    of arrays, took from 0.3 s to over 90 s depending on the terms the process held."""
+    w = z3.Consts("gw0 gw1 gw2", Data)
+    none = z3.K(z3.IntSort(), z3.BoolVal(False))
+    c = Restored(
+        z3.IntVal(2),
+        z3.IntVal(2),
+        z3.Store(none, 1, True),
+        z3.Store(z3.Store(z3.K(z3.IntSort(), w[0]), 1, w[1]), 2, w[0]),
+        z3.Store(z3.Store(z3.K(z3.IntSort(), w[0]), 1, w[1]), 2, w[1]),
+        z3.IntVal(1),
+    )
+    reads = z3.K(z3.IntSort(), w[0])
+    a = Snapshots(
+        z3.IntVal(1),
+        z3.K(z3.IntSort(), z3.IntVal(1)),
+        z3.K(z3.IntSort(), none),
+        z3.K(z3.IntSort(), reads),
+        z3.K(z3.IntSort(), reads),
+    )
+    given = Heads(c, a)
+    if not holds_of(w, heads_inv(given)):
+        return False  # not a state of the invariant: it shows nothing
+    after = in_c(given, lambda y: write_other(y, z3.IntVal(1), w[2]), wrong == "copy")
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    solver.add(z3.Distinct(*w), z3.Not(heads_inv(after)))
+    return solver.check() == z3.sat
+
+
 def check_heads(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
-    """Check the claim (or, with `wrong`, the claim under the control)."""
+    """Check the claim; with `wrong`, the claim under the control, which fails if the wrong
+    rule breaks the invariant at a given state (`broken_at_a_given_state`) or the search finds
+    a state where it does."""
+    if wrong:
+        began = time.perf_counter()
+        if broken_at_a_given_state(wrong):
+            detail = "a given state of the invariant (two positions, S at 2) is broken by the step"
+            failure = Failure(None, None, detail)
+            seconds = time.perf_counter() - began
+            return [Outcome(n, "failed", seconds, 1, failure) for n in CONTROL_OF]
     return check_parts(_claims(wrong), not_vacuous, "the invariant of several frozen heads", only)
