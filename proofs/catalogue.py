@@ -17,17 +17,21 @@ from .bmc import bmc
 from .closure import check_closed
 from .coverage import Settings, groups, situations
 from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
+from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
 from .forest_claims import check_forest
 from .forest_refinement import check_forest_refinement
 from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
+from .incremental import WRONG_RULES as INCREMENTAL_WRONG_RULES
 from .incremental import check_incremental, check_incremental_refinement
 from .machine import check_machine
 from .obligations import STEP_OBLIGATIONS
 from .refinement import check_refinement
 from .report import Row, outcome_row
 from .restore import CONTROL_OF as RESTORE_CONTROL_OF
+from .restore import WRONG_RULES as RESTORE_WRONG_RULES
 from .restore import check_restore
 from .restore_heads import CONTROL_OF as HEADS_CONTROL_OF
+from .restore_heads import WRONG_RULES as HEADS_WRONG_RULES
 from .restore_heads import check_heads
 from .restore_heads_refinement import check_heads_refinement
 from .restore_refinement import check_restore_refinement
@@ -70,6 +74,16 @@ OBLIGATION_NAMES = (
     "unbounded-restore-refines-spec",
 )
 
+
+# The unbounded models whose claims each have a control of their own: which wrong rule each
+# claim's control uses, those rules in words, and the check (`check(wrong, only)`), in the
+# order their controls are reported.
+MODELS: tuple[tuple[dict[str, str], dict[str, str], Any], ...] = (
+    (FOREST_CONTROL_OF, FOREST_WRONG_RULES, check_forest),
+    (INCREMENTAL_CONTROL_OF, INCREMENTAL_WRONG_RULES, check_incremental),
+    (RESTORE_CONTROL_OF, RESTORE_WRONG_RULES, check_restore),
+    (HEADS_CONTROL_OF, HEADS_WRONG_RULES, check_heads),
+)
 
 FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
 RESTORE_TOTAL = 5  # the restore refinement covers every restored cascade of at most this many
@@ -133,20 +147,15 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return check_refinement(spec, s.bound)
     if name == "unbounded-forest-refines-spec":
         return check_forest_refinement(spec, min(s.bound, FOREST_TOTAL))
-    if name in FOREST_CONTROL_OF:
-        return check_forest(only={name})[0]
     if name == "unbounded-incremental-refines-spec":
         return check_incremental_refinement(spec, s.bound)
-    if name in INCREMENTAL_CONTROL_OF:
-        return check_incremental(only={name})[0]
     if name == "unbounded-restore-refines-spec":
         return check_restore_refinement(spec, min(s.bound, RESTORE_TOTAL))
-    if name in RESTORE_CONTROL_OF:
-        return check_restore(only={name})[0]
     if name == "unbounded-restore-heads-refines-spec":
         return check_heads_refinement(spec, HEADS_TOTAL)
-    if name in HEADS_CONTROL_OF:
-        return check_heads(only={name})[0]
+    for control_of, _, check in MODELS:
+        if name in control_of:
+            return check(only={name})[0]  # type: ignore[no-any-return]
     if name.startswith("unbounded-"):
         if not not_vacuous():
             return Outcome(name, "failed", 0.0, 1, note="the unbounded invariant is vacuous")

@@ -15,24 +15,12 @@ from model.rules import Spec
 
 from .availability import check_images_follow_availability, forget_revived
 from .bmc import check_path
-from .catalogue import run_obligation
+from .catalogue import MODELS, run_obligation
 from .closure import check_closed
 from .controls import CONTROLS, Control
 from .coverage import Settings, situations
-from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
-from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
-from .forest_claims import check_forest
-from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
-from .incremental import WRONG_RULES as INCREMENTAL_WRONG_RULES
-from .incremental import check_incremental
 from .machine import MACHINE_CONTROLS
 from .report import Row, control_row
-from .restore import CONTROL_OF as RESTORE_CONTROL_OF
-from .restore import WRONG_RULES as RESTORE_WRONG_RULES
-from .restore import check_restore
-from .restore_heads import CONTROL_OF as HEADS_CONTROL_OF
-from .restore_heads import WRONG_RULES as HEADS_WRONG_RULES
-from .restore_heads import check_heads
 from .shapes import reachable
 from .state_claims import check_strong, weakened_invariant
 from .traces import plain_trace
@@ -82,27 +70,12 @@ def _control_rows(name: str, s: Settings) -> list[Row]:
         o = check_closed(spec, every[: len(every) // 2])
         rule = "the shapes n volumes reach, enumerated only halfway"
         return [control_row(f"{name} / covered-set-closed", o, rule)]
-    if name.removesuffix("-control") in FOREST_CONTROL_OF:
-        ob = name.removesuffix("-control")
-        o = check_forest(FOREST_CONTROL_OF[ob], {ob})[0]
-        return [control_row(f"{name} / {ob}", o, FOREST_WRONG_RULES[FOREST_CONTROL_OF[ob]])]
-    if name.removesuffix("-control") in RESTORE_CONTROL_OF:
-        ob = name.removesuffix("-control")
-        wrong = RESTORE_CONTROL_OF[ob]
-        o = check_restore(wrong, {ob})[0]
-        return [control_row(f"{name} / {ob}", o, RESTORE_WRONG_RULES[wrong])]
-    if name.removesuffix("-control") in HEADS_CONTROL_OF:
-        ob = name.removesuffix("-control")
-        wrong = HEADS_CONTROL_OF[ob]
-        o = check_heads(wrong, {ob})[0]
-        return [control_row(f"{name} / {ob}", o, HEADS_WRONG_RULES[wrong])]
-    if name.removesuffix("-control") in INCREMENTAL_CONTROL_OF:
-        ob = name.removesuffix("-control")
-        wrong = INCREMENTAL_CONTROL_OF[ob]
-        o = check_incremental(wrong, {ob})[0]
-        return [control_row(f"{name} / {ob}", o, INCREMENTAL_WRONG_RULES[wrong])]
+    ob = name.removesuffix("-control")
+    for control_of, wrong_rules, check in MODELS:
+        if ob in control_of:
+            o = check(control_of[ob], {ob})[0]
+            return [control_row(f"{name} / {ob}", o, wrong_rules[control_of[ob]])]
     if name.startswith("unbounded-"):
-        ob = name.removesuffix("-control")
         o = check_unbounded(CONTROL_OF[ob], {ob})[0]
         return [control_row(f"{name} / {ob}", o, f"the wrong {CONTROL_OF[ob]} rule")]
     control = next(c for c in CONTROLS if c.name == name)
@@ -149,10 +122,7 @@ CONTROL_NAMES = (
     WEAKENED_CONTROL,
     FORGETFUL_CONTROL,
     *(f"{ob}-control" for ob in CONTROL_OF),
-    *(f"{ob}-control" for ob in FOREST_CONTROL_OF),
-    *(f"{ob}-control" for ob in INCREMENTAL_CONTROL_OF),
-    *(f"{ob}-control" for ob in RESTORE_CONTROL_OF),
-    *(f"{ob}-control" for ob in HEADS_CONTROL_OF),
+    *(f"{ob}-control" for control_of, _, _ in MODELS for ob in control_of),
 )
 
 
