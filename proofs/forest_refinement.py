@@ -37,7 +37,7 @@ from .forest import (
     write_source,
     write_target,
 )
-from .refinement import Link, at, check_links, index, positions
+from .refinement import Link, at, check_links, cleaned_away, index, positions
 from .shapes import Situation, after
 from .steps import Step
 from .verdicts import Outcome
@@ -138,11 +138,11 @@ def _forest_cases(sit: Situation, roles: ForestShape) -> list[tuple[str, Any, An
     for m, v in enumerate(roles.a, start=1):
         writes(f"write to A {m}", v, lambda f, d, w, m=m: write_a(f, m, d, whole=w))
         if len(roles.a) >= 2:
-            leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+            leave = cleaned_away(v)
             cases.append((f"removal of A {m}", leave, lambda f, d, m=m: remove_a(f, m)))
     for name, targets, field in (("B", roles.b, "b"), ("L", roles.linked, "linked")):
         for m, v in enumerate(targets, start=1):
-            leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+            leave = cleaned_away(v)
 
             def on(f: Forest, change: Any, field: str = field) -> Forest:
                 return replace(f, **{field: change(getattr(f, field))})

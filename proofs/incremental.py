@@ -35,7 +35,7 @@ from model.rules import Spec
 from model.state import State
 
 from .forest import landed
-from .refinement import Link, check_links, linker, related
+from .refinement import Link, check_links, cleaned_away, linker, related
 from .shapes import Situation, after, empty
 from .steps import Step
 from .unbounded import (
@@ -270,7 +270,7 @@ def _links(spec: Spec, n: int, g: Any, d: Any, patch: Any) -> tuple[Situation, l
             )
         )
         if n >= 2:
-            leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+            leave = cleaned_away(v)
             links.append(
                 link(
                     f"removal of target {i}",

@@ -95,6 +95,12 @@ def _order(shape: Shape) -> list[str]:
     return [chain.head, *chain.targets]
 
 
+def cleaned_away(v: str) -> list[Step]:
+    """A position's way out after a stop, as `Spec` steps: the stop, a grain of cleaning, and
+    the position leaving (stopped, not complete)."""
+    return [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+
+
 def _cases(sit: Situation) -> list[tuple[str, Step | list[Step], Callable[..., Cascade]]]:
     """Each operation of the model, as `Spec` steps and as the model's own step."""
     order = _order(sit.shape)
@@ -121,7 +127,7 @@ def _cases(sit: Situation) -> list[tuple[str, Step | list[Step], Callable[..., C
             cases.append(
                 (
                     f"removal of target {m}",
-                    [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)],
+                    cleaned_away(v),
                     lambda c, d, m=m: remove_cleaned(c, z3.IntVal(m)),
                 )
             )

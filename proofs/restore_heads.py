@@ -107,11 +107,14 @@ def storage(h: Heads) -> Any:
     return h.c.phys[h.c.r]
 
 
+def cascade_of(a: Snapshots, j: Any, head: Any) -> Cascade:
+    """A_j as a plain cascade whose head's contents are `head`."""
+    return Cascade(a.n[j], a.split[j], z3.Store(a.phys[j], 0, head), a.ref[j])
+
+
 def snapshots(h: Heads, j: Any, head: Any = None) -> Cascade:
     """A_j as a plain cascade whose head's contents are S's storage (or `head`)."""
-    a = h.a
-    grain = storage(h) if head is None else head
-    return Cascade(a.n[j], a.split[j], z3.Store(a.phys[j], 0, grain), a.ref[j])
+    return cascade_of(h.a, j, storage(h) if head is None else head)
 
 
 def every_cascade(h: Heads, head: Any = None) -> Any:

@@ -23,7 +23,7 @@ from model.shape import Chain, Shape
 from model.state import State
 
 from .forest import landed
-from .refinement import Link, check_links, index, linker, positions, related
+from .refinement import Link, check_links, cleaned_away, index, linker, positions, related
 from .restore import (
     background,
     insert_after_restored,
@@ -32,7 +32,16 @@ from .restore import (
     start_restore,
     write_other,
 )
-from .restore_heads import Heads, Snapshots, fresh_heads, in_a, in_c, write_s
+from .restore_heads import (
+    Heads,
+    Snapshots,
+    cascade_of,
+    fresh_heads,
+    in_a,
+    in_c,
+    storage,
+    write_s,
+)
 from .restore_refinement import first_holder, restored_chain
 from .shapes import Situation, after, empty
 from .steps import Step
@@ -75,13 +84,6 @@ def cascades(shape: Shape) -> tuple[Chain, list[Chain]] | None:
     return clone[0], snaps
 
 
-def _cascade(a: Snapshots, j: int, head: Any = None) -> Cascade:
-    """A_j of the model at a given j (its head's contents `head`, if given)."""
-    at = index(j)
-    phys = a.phys[at] if head is None else z3.Store(a.phys[at], 0, head)
-    return Cascade(a.n[at], a.split[at], phys, a.ref[at])
-
-
 def heads_related(h: Heads, st: State, g: Any) -> Any:
     """R of the frozen heads: C as a restored cascade, the number of snapshot cascades, and
     each A_j's targets position by position (every head is S's storage, which C's part
@@ -92,7 +94,7 @@ def heads_related(h: Heads, st: State, g: Any) -> Any:
     clones, snaps = found
     parts = [restored_chain(h.c, clones, st, g), eq(h.a.m, index(len(snaps)))]
     for j, chain in enumerate(snaps, start=1):
-        parts += positions(_cascade(h.a, j), list(chain.targets), st, g)
+        parts += positions(cascade_of(h.a, index(j), storage(h)), list(chain.targets), st, g)
     return and_(*parts)
 
 
@@ -105,13 +107,9 @@ def plain_related(c: Cascade, a: Snapshots, st: State, g: Any) -> Any:
     clones, snaps = found
     parts = [related(c, st, [clones.head, *clones.targets], g), eq(a.m, index(len(snaps)))]
     for j, chain in enumerate(snaps, start=1):
-        parts.append(related(_cascade(a, j, c.phys[0]), st, [chain.head, *chain.targets], g))
+        view = cascade_of(a, index(j), c.phys[0])
+        parts.append(related(view, st, [chain.head, *chain.targets], g))
     return and_(*parts)
-
-
-def _leave(v: str) -> list[Step]:
-    """A stop, a grain of cleaning, and the position leaving."""
-    return [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
 
 
 def _links(
@@ -140,7 +138,7 @@ def _links(
         Link(
             sit.family,
             "S leaves",
-            _leave("V0"),
+            cleaned_away("V0"),
             d,
             lambda pre: heads_related(h, pre, g),
             lambda post: plain_related(remove_restored(h.c), h.a, post, g),
@@ -162,7 +160,11 @@ def _links(
                     Step("write", v, whole=False),
                     _in_c(lambda c, at=at: write_other(c, at, patch, whole=False)),
                 ),
-                link(f"removal of {i}", _leave(v), _in_c(lambda c, at=at: remove_other(c, at))),
+                link(
+                    f"removal of {i}",
+                    cleaned_away(v),
+                    _in_c(lambda c, at=at: remove_other(c, at)),
+                ),
             ]
     for j, chain in enumerate(found[1], start=1):
         links += _snapshot_links(link, patched, index(j), list(chain.targets), d, patch)
@@ -205,7 +207,7 @@ def _snapshot_links(
             out.append(
                 link(
                     f"removal of snapshot {i} of A_{j}",
-                    _leave(v),
+                    cleaned_away(v),
                     lambda y, at=at: in_a(y, j, lambda a: remove_cleaned(a, at)),
                 )
             )

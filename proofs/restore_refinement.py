@@ -18,7 +18,7 @@ from model.rules import Spec
 from model.shape import Chain
 from model.state import State
 
-from .refinement import Link, check_links, index, linker, positions, related
+from .refinement import Link, check_links, cleaned_away, index, linker, positions, related
 from .restore import (
     Restored,
     background,
@@ -116,7 +116,7 @@ def _links(
         Link(
             sit.family,
             "S leaves",
-            [Step("stop", "V0"), Step("clean", "V0"), Step("leave", "V0", complete=False)],
+            cleaned_away("V0"),
             d,
             lambda pre: restored_related(c, pre, g),
             lambda post: _plain_related(remove_restored(c), post, g),
@@ -139,7 +139,7 @@ def _links(
                     lambda y, at=at: write_other(y, at, patch, whole=False),
                 )
             )
-            leave = [Step("stop", v), Step("clean", v), Step("leave", v, complete=False)]
+            leave = cleaned_away(v)
             links.append(link(f"removal of {i}", leave, lambda y, at=at: remove_other(y, at)))
     yield sit, links
     before = restored_situation(spec, n, None, kind)
