@@ -114,10 +114,11 @@ def ask_pairs(
 ) -> None:
     """All the pairs' claims at once; pair by pair, and then one by one, only where that does
     not prove them all (in step order, so the failure reported is the first pair's, and an
-    obligation that failed is asked no more when `stop_at_first`)."""
+    obligation that failed is asked no more when `stop_at_first`). A single pair goes
+    straight to `_ask`, which asks its claims together itself."""
     began = time.perf_counter()
     claims = [(i, q) for pair in pairs for i, q in pair.queries]
-    proved = len(claims) > 1 and _all_hold(solver, claims)
+    proved = len(pairs) > 1 and len(claims) > 1 and _all_hold(solver, claims)
     for pair in pairs:
         if not proved:
             left = [(i, q) for i, q in pair.queries if not (stop_at_first and out[i].failure)]

@@ -294,5 +294,6 @@ def check_heads(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
             detail = "a given state of the invariant (two positions, S at 2) is broken by the step"
             failure = Failure(None, None, detail)
             seconds = time.perf_counter() - began
-            return [Outcome(n, "failed", seconds, 1, failure) for n in CONTROL_OF]
+            names = [n for n in CONTROL_OF if only is None or n in only]
+            return [Outcome(n, "failed", seconds, 1, failure) for n in names]
     return check_parts(_claims(wrong), not_vacuous, "the invariant of several frozen heads", only)
