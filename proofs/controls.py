@@ -39,6 +39,7 @@ from .wrong_structure import (
     CompletionWithDependents,
     CompletionWithoutEveryGrain,
     GroupOrderReversed,
+    GroupOrdersFirstFour,
     NeverJoins,
     NeverLeaves,
     NeverSplits,
@@ -134,6 +135,7 @@ CONTROLS: tuple[Control, ...] = (
         "completion-without-every-grain", CompletionWithoutEveryGrain, ("completion-keeps-image",)
     ),
     Control("group-order-reversed", GroupOrderReversed, ("group-order",)),
+    Control("group-orders-first-four", GroupOrdersFirstFour, ("group-order",)),
     Control("restore-never-needed", RestoreNeverNeeded, ("restore-detected",)),
     Control("restore-always-needed", RestoreAlwaysNeeded, ("restore-detected",)),
     Control("replaced-image-not-recorded", ReplacedImageNotRecorded, ("incremental-records",)),
@@ -170,6 +172,7 @@ __all__ = [
     "FirstFrozenHeadOnly",
     "FirstReaderOnly",
     "GroupOrderReversed",
+    "GroupOrdersFirstFour",
     "IncrementalCopiesTooLittle",
     "LooseWriteBound",
     "NeverJoins",

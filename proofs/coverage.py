@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from model.rules import Spec
 
 from .shapes import (
+    GROUP_COMBOS,
     GROUP_PAIRS,
+    GROUP_SMALL,
     Situation,
     family_situations,
     group_situations,
@@ -78,22 +80,20 @@ def situations(spec: Spec, s: Settings) -> Iterable[Situation]:
 
 def groups(spec: Spec, s: Settings) -> Iterable[Situation]:
     """The shapes group starts begin from (`shapes.group_situations`): the covered shapes of
-    two volumes and the families up to `GROUP_BOUND` with every combination of created maps,
-    and with more volumes (`--volumes 3`) every shape they reach with the two-map ones (four
-    maps on each of 29,012 shapes would be 321,263 group starts more, for the order of joining,
-    which the source's position decides and the two-volume shapes already vary)."""
+    two volumes with every combination of created maps of up to four members, the families up
+    to `GROUP_BOUND` with those and the six-member one too (whose subsets would be 50 more
+    group starts on each of the 130 two-volume shapes, for the order of joining, which the
+    families' positions of the source already vary), and with more volumes (`--volumes 3`)
+    every shape they reach with the two-map ones (four maps on each of 29,012 shapes would be
+    321,263 group starts more)."""
     small = min(s.volumes, Settings.volumes)
     return _cached(
         spec,
         s,
         "groups",
         lambda: itertools.chain(
-            group_situations(
-                itertools.chain(
-                    reachable_shapes(spec, small),
-                    family_situations(spec, min(s.bound, GROUP_BOUND)),
-                )
-            ),
+            group_situations(reachable_shapes(spec, small), GROUP_SMALL),
+            group_situations(family_situations(spec, min(s.bound, GROUP_BOUND)), GROUP_COMBOS),
             group_situations(
                 reachable_shapes(spec, s.volumes) if s.volumes > small else (), GROUP_PAIRS
             ),

@@ -289,8 +289,26 @@ def chain_families(spec: Spec, k: int) -> Iterator[Situation]:
         yield _build(spec, n, f"restored-many-heads-{k}", [*again, start(v[2], v[0], "clone")])
 
 
-# (type, copy rate, creation order) of each map started together, named in this order, and
-# whether they share one source (else the last copies the base's last online volume)
+def _wide_group(size: int, seed: int) -> tuple:
+    """A seeded group of `size` maps from two sources: types, rates (with ties) and creation
+    orders drawn at random, so no count-limited ordering rule is right by the names' luck."""
+    draw = random.Random(seed)
+    orders = draw.sample(range(1, size + 1), size)
+    members = tuple(
+        (
+            draw.choice(("snapshot", "clone")),
+            draw.choice((10, 30, 50, 70, 90)),
+            o,
+            draw.choice((0, -1)),
+        )
+        for o in orders
+    )
+    return members, False
+
+
+# (type, copy rate, creation order[, source]) of each map started together, named in this
+# order, and whether they share one source (else the last copies the base's last online
+# volume); a member's source, where given, is the index of one of the base's online volumes
 GROUP_COMBOS = (
     ((("snapshot", 10, 1), ("snapshot", 90, 2)), True),
     ((("clone", 90, 1), ("clone", 10, 2)), True),
@@ -301,10 +319,27 @@ GROUP_COMBOS = (
     # they are named nor created in, nor any prefix of it sorted, is the copy-rate order, and
     # two tie (so creation order, not the name, decides between them)
     ((("snapshot", 50, 3), ("snapshot", 90, 1), ("snapshot", 10, 4), ("snapshot", 50, 2)), True),
+    # six from two sources, three each, named alternately: more members than any subset of
+    # `steps.GROUP_SIZES` takes, the first source's members not all named first, each
+    # source's named out of rate order, two tying (creation order decides), and the slowest
+    # of all (which joins first) named last
+    (
+        (
+            ("snapshot", 50, 4, 0),
+            ("snapshot", 90, 1, -1),
+            ("snapshot", 50, 2, 0),
+            ("snapshot", 30, 5, -1),
+            ("snapshot", 70, 3, -1),
+            ("snapshot", 10, 6, 0),
+        ),
+        False,
+    ),
+    *(_wide_group(size, seed) for size, seed in ((8, 1), (12, 2))),
 )
 
 
 GROUP_PAIRS = tuple(c for c in GROUP_COMBOS if len(c[0]) == 2)
+GROUP_SMALL = tuple(c for c in GROUP_COMBOS if len(c[0]) <= 4)
 
 
 def group_situations(
@@ -321,10 +356,12 @@ def group_situations(
         for members, same in combos:
             news = [f"V{len(shape.volumes) + i}" for i in range(len(members))]
             grown = replace(shape, volumes=(*shape.volumes, *news))
-            for i, (new, (map_type, rate, order)) in enumerate(zip(news, members, strict=True)):
-                source = online[-1] if i == len(members) - 1 and not same else online[0]
+            for i, (new, member) in enumerate(zip(news, members, strict=True)):
+                map_type, rate, order = member[:3]
+                last = i == len(members) - 1 and not same
+                source = online[member[3]] if len(member) > 3 else online[-1 if last else 0]
                 grown = grown.with_map(new, MapInfo(source, map_type, copy_rate=rate, order=order))
-            kinds = "-".join(f"{t}{r}" for t, r, _ in members)
+            kinds = "-".join(f"{m[0]}{m[1]}" for m in members)
             family = f"group-{kinds}-{'one' if same else 'two'}-source"
             yield Situation(grown, base.lost, base.path, family)
 

@@ -109,20 +109,25 @@ def enabled(spec: Spec, shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
     yield from group_starts(shape, lost)
 
 
-GROUP_SIZES = (2, 3, 4)  # how many maps a group start takes together
+GROUP_SIZES = (2, 3, 4)  # every subset of these sizes is started together...
+SUBSETS_UP_TO = 6  # ...where at most this many maps are idle (else only all of them at once)
 
 
 def group_starts(shape: Shape, lost: frozenset[str]) -> Iterator[Step]:
-    """Group starts of every set of created, idle maps the product would start together (of
-    `GROUP_SIZES` members): distinct targets, online sources that are not stopping and not
-    another member's target."""
+    """Group starts of every set of created, idle maps the product would start together:
+    distinct targets, online sources that are not stopping and not another member's target.
+    Every subset of `GROUP_SIZES` members (where at most `SUBSETS_UP_TO` maps are idle), and,
+    where more maps are idle, all of them at once (so a rule that orders only the first few
+    members of a large group is started too)."""
     active = set(shape.active())
     idle = [
         (t, m)
         for t, m in shape.maps
         if t not in active and m.source not in lost and m.source not in shape.stopping
     ]
-    for size in GROUP_SIZES:
+    subsets = GROUP_SIZES if len(idle) <= SUBSETS_UP_TO else ()
+    every = (len(idle),) if len(idle) > max(GROUP_SIZES) else ()
+    for size in (*subsets, *every):
         for group in itertools.combinations(idle, size):
             targets = {t for t, _ in group}
             if not any(m.source in targets for _, m in group):

@@ -78,6 +78,14 @@ class GroupOrderReversed(Spec):
         return list(reversed(super().group_order(shape, targets)))
 
 
+class GroupOrdersFirstFour(Spec):
+    """Wrong copy-rate rule, right for small groups only: a group start puts its first four
+    members in rate order and lets the rest join after them as named."""
+
+    def group_order(self, shape: Shape, targets: list[str]) -> list[str]:
+        return super().group_order(shape, targets[:4]) + targets[4:]
+
+
 class RestoreNeverNeeded(Spec):
     """Wrong restore rule: no start needs the restore flag, even onto a volume others read."""
 
