@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -808,3 +809,37 @@ def test_an_unknown_answer_is_asked_again_with_other_seeds(monkeypatch: pytest.M
     give_up = 9
     verdict, why = unbounded.valid(x + 1 > x)
     assert verdict == "unknown" and why.count("seed") == len(unbounded.RETRY_SEEDS) == len(seeds)
+
+
+def test_the_equivalence_check_of_survivors_tells_equal_rules_from_wrong_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`benchmarks/equivalence.py` checks, rather than argues, that a wrong rule the self-audit
+    cannot catch changes nothing: it must find a seeded difference, pass an equal rule, and
+    leave the specification as it found it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import equivalence
+
+    from model.rules.lifecycle import LifecycleRules
+    from model.shape import Shape
+
+    right = (LifecycleRules.force_stop, Shape.readers)
+    two = reachable(Spec(), 2)
+    # the dependents of a forced stop leaving first: the same state (removals commute); a fill
+    # preserving nothing for a restored volume's frozen heads: the same state, since the
+    # copy-on-write before it already gave every reader of those heads its grain (asked of Z3:
+    # the terms differ)
+    assert equivalence.check("victims-leave-first", two) == 0
+    assert equivalence.check("fill-skips-preservation", two) == 0
+    # a copy-on-write into the first reader only: a different state after a write
+    assert equivalence.check("write-first-node-only", two) == 1
+    # a wrong rule of the shape itself, and one that changes which steps are enabled
+    assert equivalence.check("readers-skip-last", two) == 1
+    assert equivalence.check("stopped-leave-needs-held", two) == 1
+    out = capsys.readouterr().out
+    assert "victims-leave-first: equivalent" in out and out.count("DIFFERS") == 3
+    asked = re.search(r"fill-skips-preservation: equivalent .*\((\d+) asked of Z3", out)
+    assert asked and int(asked.group(1)) > 0, out
+    assert (LifecycleRules.force_stop, Shape.readers) == right
