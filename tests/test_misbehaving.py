@@ -74,6 +74,10 @@ CASES = {
         "out_of_order",
     ),
     "closes stdout, keeps running": ("if n == 30: os.close(1); time.sleep(600)", "crashed"),
+    "answers NaN, which is not JSON": (
+        'if n == 30: print(\'{"ok": true, "id": %d, "x": NaN}\' % ident, flush=True); continue',
+        "garbage",
+    ),
     "an endless line": (
         "if n == 30:\n    while True: sys.stdout.write('a' * 65536)",
         "garbage",
@@ -229,3 +233,84 @@ def test_driver_errors_in_process_are_named(tmp_path: Path) -> None:
         open_driver("python:no.such.module:Thing")
     assert err.value.verdict == "unavailable"
     assert os.environ.get("PATH")  # the exec driver runs commands without a shell
+
+
+IN_PROCESS = """
+import sys
+from reference import Engine
+
+
+class Twisted:
+    def __init__(self):
+        self.engine, self.n = Engine(), 0
+
+    def handle(self, op):
+        self.n += 1
+        answer = self.engine.handle(op)
+        return twist(answer) if self.n == 12 else answer
+
+    def close(self):
+        if CLOSE is not None:
+            raise CLOSE
+
+
+class Raises(dict):
+    def get(self, key, default=None):
+        raise RuntimeError("a method of the answer raised")
+
+    def items(self):
+        raise RuntimeError("a method of the answer raised")
+
+
+def nested(depth):
+    x = []
+    for _ in range(depth):
+        x = [x]
+    return x
+"""
+
+IN_PROCESS_CASES = {
+    # an exception of the implementation's that is not an Exception: still its bug
+    "raises GeneratorExit": ("def twist(a): raise GeneratorExit()", "crashed"),
+    "raises SystemExit": ("def twist(a): raise SystemExit(7)", "crashed"),
+    # an answer whose own methods raise when the harness looks at it
+    "answers a dict whose methods raise": ("def twist(a): return Raises(a)", "garbage"),
+    "answers a nesting JSON cannot hold": (
+        "def twist(a): return {**a, 'extra': nested(100_000)}",
+        "garbage",
+    ),
+    "answers an integer JSON cannot print": (
+        "def twist(a): return {**a, 'extra': 10 ** 5000}",
+        "garbage",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(IN_PROCESS_CASES))
+def test_an_in_process_implementation_misbehaving_gets_its_named_verdict(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process driver turns whatever an implementation raises or answers into a named
+    verdict, never a traceback or an internal error (a Ctrl-C still stops the run)."""
+    twist, verdict = IN_PROCESS_CASES[case]
+    module = "twisted_" + "_".join(case.split()[1:3])  # one per case: imports are cached
+    (tmp_path / f"{module}.py").write_text(IN_PROCESS + twist + "\nCLOSE = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    v = campaign(f"python:{module}:Twisted", tmp_path)
+    assert (v.status, v.kind) == ("driver_error", verdict), (v.status, v.kind, v.problem)
+    assert v.exit_code == 2
+
+
+def test_an_in_process_close_that_exits_does_not_end_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close raising SystemExit is a failing close — not a verdict of its own, and not an
+    exit of cascadecheck with the implementation's code."""
+    body = IN_PROCESS + "def twist(a): return a\nCLOSE = SystemExit(7)\n"
+    (tmp_path / "closing_impl.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    v = campaign("python:closing_impl:Twisted", tmp_path)
+    assert v.status == "conforms", (v.status, v.kind, v.problem)
+    with pytest.raises(DriverError) as err:
+        open_driver("python:closing_impl:Twisted").close()
+    assert err.value.verdict == "crashed" and "SystemExit" in err.value.message

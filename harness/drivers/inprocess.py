@@ -33,16 +33,25 @@ class PythonDriver(Driver):
         """Call the implementation with a private copy of the request, as a wire would."""
         try:
             answer = self.impl.handle(json.loads(json.dumps(op)) if self.isolate else op)
-        except (Exception, SystemExit) as err:  # an implementation bug is a verdict
+        except KeyboardInterrupt:  # the user's, not the implementation's: stop the run
+            raise
+        except BaseException as err:  # an implementation bug, SystemExit and GeneratorExit too
             raise DriverError("crashed", f"{type(err).__name__}: {err}") from err
-        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
-            raise DriverError("garbage", f"answer is not an object with 'ok': {answer!r:.200}")
-        if not self.isolate:
-            return answer
         try:
-            return json.loads(json.dumps(answer))
-        except (TypeError, ValueError, RecursionError) as err:
-            raise DriverError("garbage", f"answer is not JSON: {err}") from None
+            if not isinstance(answer, dict) or not isinstance(dict.get(answer, "ok"), bool):
+                raise ValueError(f"answer is not an object with 'ok': {answer!r:.200}")
+            if not self.isolate:  # the harness's own engine
+                return answer
+            # a plain copy, made by JSON as a wire would: no object of the implementation's
+            # (a dict subclass whose methods raise, say) reaches the harness
+            plain = json.loads(json.dumps(answer))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # whatever the answer's own methods raise
+            raise DriverError(
+                "garbage", f"answer is not JSON: {type(err).__name__}: {err}"
+            ) from None
+        return plain
 
     def close(self) -> None:
         """Let the implementation release its processes and files, if it holds any."""
@@ -50,5 +59,7 @@ class PythonDriver(Driver):
         if callable(closer):
             try:
                 closer()
-            except Exception as err:  # a failing close is reported, never a traceback
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:  # a failing close is reported, never a traceback
                 raise DriverError("crashed", f"close: {type(err).__name__}: {err}") from err

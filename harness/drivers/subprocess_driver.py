@@ -36,6 +36,12 @@ CHUNK = 1 << 16
 GRACE = 2.0  # seconds a child gets to exit after its input is closed
 
 
+def _not_json(token: str) -> Any:
+    """`NaN` and `Infinity` are Python's extensions, not JSON (RFC 8259): an answer using them
+    is garbage, not a float the checks would compare."""
+    raise ValueError(f"{token} is not JSON")
+
+
 class ExecDriver(Driver):
     """A child process answering one JSON line per request line."""
 
@@ -169,7 +175,7 @@ class ExecDriver(Driver):
     def _decode(self, raw: bytes, ident: int, what: str) -> dict[str, Any]:
         shown = raw[:200].decode(errors="replace")
         try:
-            answer = json.loads(raw)
+            answer = json.loads(raw, parse_constant=_not_json)
         except (ValueError, RecursionError):
             raise self._fail("garbage", f"the answer to {what} is not JSON: {shown!r}") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
