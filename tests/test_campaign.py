@@ -200,9 +200,11 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, capsys) -> None:  
         assert main(args) == 2, args
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error:") == len(cases)
-    with pytest.raises(SystemExit) as exit_:
-        main(["check", "--shrink-seconds", "-1"])
-    assert exit_.value.code == 2
+    for bad in (["--shrink-seconds", "-1"], ["--timeout", "nan"], ["--timeout", "inf"]):
+        with pytest.raises(SystemExit) as exit_:  # argparse's own usage error: exit 2
+            main(["check", *bad])
+        assert exit_.value.code == 2, bad
+    assert "not a finite number: 'nan'" in capsys.readouterr().err
 
 
 def test_version_and_exit_codes_in_help(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 from pathlib import Path
@@ -37,14 +38,18 @@ def nonnegative(text: str) -> float | int:
 
 
 def _number(text: str) -> float | int:
+    """A whole or a finite decimal number (`nan` and `inf` are floats to Python, not to us)."""
     try:
         return int(text)
     except ValueError:
         pass
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
 
 
 def workers(text: str) -> int:
