@@ -195,14 +195,24 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, capsys) -> None:  
         ["check", "--corpus", str(missing)],
         ["show", str(SCENARIOS / "restore.json"), "--format", "svg"],
         ["schema", "--out", "/proc/cascadecheck"],
+        # a file the permission bits allow (to root) but that cannot be created: refused
+        # before anything runs, not a traceback after the run
+        ["check", "--json", "/proc/cascadecheck.json"],
+        ["prove", "--json", "/proc/cascadecheck.json"],
     ]
     for args in cases:
         assert main(args) == 2, args
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error:") == len(cases)
-    for bad in (["--shrink-seconds", "-1"], ["--timeout", "nan"], ["--timeout", "inf"]):
+    bad_arguments = (
+        ["check", "--shrink-seconds", "-1"],
+        ["check", "--timeout", "nan"],
+        ["check", "--timeout", "inf"],
+        ["prove", "--jobs", "0"],
+    )
+    for bad in bad_arguments:
         with pytest.raises(SystemExit) as exit_:  # argparse's own usage error: exit 2
-            main(["check", *bad])
+            main(bad)
         assert exit_.value.code == 2, bad
     assert "not a finite number: 'nan'" in capsys.readouterr().err
 

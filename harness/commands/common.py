@@ -103,6 +103,14 @@ def writable(path: str | Path) -> Path:
         raise UsageError(f"cannot create the folder of {p}: {err.strerror or err}") from None
     if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise UsageError(f"cannot write {p}: permission denied")
+    existed = p.exists()
+    try:  # the permission bits do not tell everything (root, /proc, a full or read-only disk)
+        with p.open("a"):
+            pass
+    except OSError as err:
+        raise UsageError(f"cannot write {p}: {err.strerror or err}") from None
+    if not existed:
+        p.unlink(missing_ok=True)
     return p
 
 

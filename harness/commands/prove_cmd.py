@@ -16,7 +16,7 @@ from rich.table import Table
 from proofs import suite
 from proofs.suite import Settings, passed, run_suite
 
-from .common import folder, writable
+from .common import folder, workers, writable
 
 
 def add_parser(sub: Any) -> None:
@@ -58,7 +58,9 @@ def add_parser(sub: Any) -> None:
         "claims must fail, and are reported as controls)",
     )
     p.add_argument("--only", help="only obligations and controls whose name contains this")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--jobs", type=workers, default=2, help="worker processes: a number, or auto (default 2)"
+    )
     p.add_argument(
         "--json",
         nargs="?",
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     )
     began = time.perf_counter()
     with console.status("proving…"):
-        rows = run_suite(settings, args.only, max(1, args.jobs))
+        rows = run_suite(settings, args.only, args.jobs)
     total = time.perf_counter() - began
     ok = passed(rows)
     table = Table(
@@ -161,7 +163,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json == "-":
             print(text)
         else:
-            Path(args.json).write_text(text + "\n")
+            try:
+                Path(args.json).write_text(text + "\n")
+            except OSError as err:  # checked before the run, but the disk may have changed
+                return _usage_error(console, f"cannot write {args.json}: {err.strerror or err}")
     return 0 if ok else 1
 
 
