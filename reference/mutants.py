@@ -157,6 +157,7 @@ class DependentsUnderReported(Engine):
 
 
 def _registry() -> dict[str, type[Engine]]:
+    from .mutants_counts import COUNT_MUTANTS
     from .mutants_lifecycle import LIFECYCLE_MUTANTS
 
     data_path = (
@@ -173,7 +174,7 @@ def _registry() -> dict[str, type[Engine]]:
         RefusalChangesState,
         DependentsUnderReported,
     )
-    return {cls.__name__: cls for cls in (*data_path, *LIFECYCLE_MUTANTS)}
+    return {cls.__name__: cls for cls in (*data_path, *LIFECYCLE_MUTANTS, *COUNT_MUTANTS)}
 
 
 # every seeded mutant inside the engine, by name (`python:reference.mutants:NAME`)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ import pytest
 from harness.campaign import Plan, run_campaign
 from harness.campaign.corpus import SCENARIOS
 from harness.cli import main
+from harness.core.hello import Hello
 from harness.drivers import open_driver
+from harness.generate.coverage import Coverage
 from harness.trace import load_trace, replay
 from reference.wrappers import Wrapper
 
@@ -46,6 +49,34 @@ def test_the_reference_conforms_and_reaches_every_goal() -> None:
     )
     for goal in ("a restart", "an incremental restart", "a cascade of cascades"):
         assert 0 < v.goal_hits[goal] <= starts, (goal, v.goal_hits[goal], starts)
+
+
+COUNT_GOALS = (
+    "a group start of five or more members",
+    "a copy-on-write into three targets at once",
+    "preservation copies for two frozen heads at once",
+    "a copy-on-write beyond the fourth grain",
+)
+
+
+def test_counts_a_rule_may_get_right_only_while_small_are_goals() -> None:
+    """A campaign must build a large group, a write with three readers, a restore keeping
+    two frozen heads and a wide volume — the scenario corpus alone does, at any seed — and
+    those goals are asked only of implementations that can reach them: a per-type pair of
+    cascades needs the per-type policy, and preservation copies made at an own pace are the
+    specification's catching up, outside any operation."""
+    v = campaign("reference", examples=3)
+    assert set(COUNT_GOALS) <= set(v.reached), set(COUNT_GOALS) - set(v.reached)
+    hello = Hello.parse(open_driver("reference").request({"op": "hello"}))
+    names = {g.name for g in Coverage().required(hello)}
+    assert set(COUNT_GOALS) <= names
+    mixed = {g.name for g in Coverage().required(hello, ("mixed",))}
+    assert COUNT_GOALS[0] in mixed and not set(COUNT_GOALS[1:3]) & mixed
+    own = {g.name for g in Coverage().required(replace(hello, pace="own"))}
+    assert COUNT_GOALS[1] in own and COUNT_GOALS[2] not in own
+    unsupported = {**hello.unsupported, "group_multi": "one map per start"}
+    no_groups = Coverage().required(replace(hello, unsupported=unsupported))
+    assert COUNT_GOALS[0] not in {g.name for g in no_groups}
 
 
 def test_refusing_everything_is_never_conforming() -> None:

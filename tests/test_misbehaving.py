@@ -310,7 +310,8 @@ def test_an_in_process_close_that_exits_does_not_end_the_run(
     (tmp_path / "closing_impl.py").write_text(body)
     monkeypatch.syspath_prepend(str(tmp_path))
     v = campaign("python:closing_impl:Twisted", tmp_path)
-    assert v.status == "conforms", (v.status, v.kind, v.problem)
+    # three sequences without the corpus may miss a goal (inconclusive), but nothing failed
+    assert v.status in ("conforms", "inconclusive") and v.exit_code in (0, 3), v.problem
     with pytest.raises(DriverError) as err:
         open_driver("python:closing_impl:Twisted").close()
     assert err.value.verdict == "crashed" and "SystemExit" in err.value.message

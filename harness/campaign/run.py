@@ -244,7 +244,8 @@ def _coverage(record: Record, verdict: Verdict) -> None:
     verdict.sequences, verdict.steps, verdict.deepest = record.sequences, record.steps, cov.deepest
     verdict.reached = sorted(cov.reached)
     verdict.goal_hits = dict(sorted(cov.hits.items()))
-    verdict.missing = cov.missing(record.hello)  # kept whatever the status: workers merge it
+    # kept whatever the status: workers merge it
+    verdict.missing = cov.missing(record.hello, record.options.policies)
     verdict.skipped = dict(cov.skipped)
     verdict.by_rule = cov.table()
     verdict.domain = values(record.domain)

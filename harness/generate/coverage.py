@@ -51,9 +51,32 @@ def _copied(kind: str) -> Test:
     return lambda c, e, s: any(x["kind"] == kind for x in s.get("copies", []))
 
 
+def _copies_into(kind: str, at_least: int) -> Test:
+    """One operation made copies of `kind` into at least this many different targets (as the
+    specification has it): a rule that serves only the first few readers is exercised."""
+    return lambda c, e, s: (
+        len({x["to"] for x in s.get("copies", []) if x["kind"] == kind}) >= at_least
+    )
+
+
+def _cow_beyond(grain: int) -> Test:
+    return lambda c, e, s: any(
+        x["kind"] == "cow" and x["grain"] >= grain for x in s.get("copies", [])
+    )
+
+
 def _exercised(name: str) -> Test:
     return lambda c, e, s: name in c.now
 
+
+# a source heading a cascade of each type, restored: one frozen head per cascade
+TWO_KINDS_RESTORED = (
+    "start",
+    "start.restore",
+    "create_map.type=clone",
+    "create_map.type=snapshot",
+    "policy=per-type",
+)
 
 GOALS: tuple[Goal, ...] = (
     # required of every implementation: without an accepted start nothing of point-in-time
@@ -93,6 +116,29 @@ GOALS: tuple[Goal, ...] = (
             and sum(ev["cause"] == "start" for ev in s.get("events", [])) > 1
         ),
     ),
+    Goal(
+        "a group start of five or more members",
+        ("start_group", "group_multi"),
+        lambda c, e, s: (
+            e.request.get("op") == "start_group"
+            and sum(ev["cause"] == "start" for ev in s.get("events", [])) >= 5
+        ),
+    ),
+    # counts a rule may get right only for small ones: readers of one write, frozen heads a
+    # copy into a restored volume preserves for, grains of a volume
+    Goal(
+        "a copy-on-write into three targets at once",
+        (*TWO_KINDS_RESTORED, "cascade_from_target"),
+        _copies_into("cow", 3),
+    ),
+    # made by copies into the restored volume (its background copy, cleaning into it), which
+    # the specification makes at an own-paced implementation's pace, outside any operation
+    Goal(
+        "preservation copies for two frozen heads at once",
+        (*TWO_KINDS_RESTORED, "copy", "pace=exact"),
+        _copies_into("clean", 2),
+    ),
+    Goal("a copy-on-write beyond the fourth grain", ("start",), _cow_beyond(4)),
     Goal("a restart", ("start", "restart"), _exercised("restart")),
     Goal(
         "an incremental restart",
@@ -186,13 +232,23 @@ class Coverage:
         finally:
             self.current = set()
 
-    def required(self, hello: Hello) -> list[Goal]:
-        """The goals the implementation's declarations make mandatory."""
-        return [g for g in GOALS if all(hello.supports(n) for n in g.needs)]
+    def required(self, hello: Hello, policies: tuple[str, ...] | None = None) -> list[Goal]:
+        """The goals the implementation's declarations (and the policies the campaign runs,
+        by default every one it declares) make mandatory."""
+        runs = hello.policies if policies is None else policies
 
-    def missing(self, hello: Hello) -> list[str]:
+        def has(need: str) -> bool:
+            if need.startswith("policy="):
+                return need.partition("=")[2] in runs
+            if need.startswith("pace="):
+                return hello.pace == need.partition("=")[2]
+            return hello.supports(need)
+
+        return [g for g in GOALS if all(has(n) for n in g.needs)]
+
+    def missing(self, hello: Hello, policies: tuple[str, ...] | None = None) -> list[str]:
         """Mandatory goals not reached."""
-        return [g.name for g in self.required(hello) if g.name not in self.reached]
+        return [g.name for g in self.required(hello, policies) if g.name not in self.reached]
 
     def table(self) -> list[dict[str, Any]]:
         """The per-rule counts, for reports."""

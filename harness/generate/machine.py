@@ -54,6 +54,7 @@ FAMILIES = (
 MAX_VOLUMES = 6
 MAX_MAPS = 10
 MAX_GROUPS = 2
+WIDE_GRAINS = 24  # the most grains a wide sequence's volumes have
 LARGE = 4096  # blocks: larger volumes live for one operation (rules_data.create_volume)
 
 
@@ -205,7 +206,7 @@ class Base(RuleBasedStateMachine):
         policies = record.options.policies
         policy = policies[0] if len(policies) == 1 else data.draw(st.sampled_from(policies))
         record.domain.note("reset.policy", policy)
-        grains = data.draw(st.integers(1, 4), label="grains per volume")
+        grains = self.grains_per_volume(data)
         short = data.draw(st.integers(0, grain_size - 1), label="short last grain")
         self.size = max(1, grains * grain_size - short)
         low, high = record.hello.range("create_volume", "size")
@@ -230,6 +231,14 @@ class Base(RuleBasedStateMachine):
             raise DriverBroke(err, []) from None
         for _ in range(2):
             self.send({"op": "create_volume", "volume": self.fresh(data, "V"), "size": self.size})
+
+    def grains_per_volume(self, data: st.DataObject) -> int:
+        """Mostly one to four grains (dense and fast); one sequence in five has volumes of
+        five to twenty-four, so a rule that handles only the first few grains is exercised
+        beyond them (the domain's edges add the smallest and the largest volumes)."""
+        if data.draw(st.integers(0, 4), label="wide volumes?") == 4:
+            return data.draw(st.integers(5, WIDE_GRAINS), label="grains per volume")
+        return data.draw(st.integers(1, 4), label="grains per volume")
 
     def teardown(self) -> None:
         """The end of a sequence: look at everything (unless the sequence already failed);

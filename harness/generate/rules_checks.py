@@ -87,7 +87,7 @@ class CheckRules(Base):
         answer = self.send(op)
         if answer and answer.get("ok"):
             grain = op.get("grain_size", self.s.grain_size)
-            self.size = grain * data.draw(st.integers(1, 4), label="grains per volume")
+            self.size = grain * self.grains_per_volume(data)
             for _ in range(2):
                 volume = self.fresh(data, "V")
                 self.send({"op": "create_volume", "volume": volume, "size": self.size})

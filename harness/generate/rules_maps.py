@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from ..core.session import ACTIVE
 from .machine import MAX_GROUPS, MAX_MAPS, MAX_VOLUMES, Base, precondition, rule
 
+GROUP_RATES = (10, 50, 90, 30, 70, 20, 60, 100)  # distinct copy rates for up to eight members
+GROUP_VOLUMES = MAX_VOLUMES + 6  # a large group makes its members' targets beyond MAX_VOLUMES
 # the groups a group operation usually picks: those whose members it would act on
 GROUP_PREFER: dict[str, Any] = {
     "start_group": lambda members: bool(members) and all(r.state not in ACTIVE for r in members),
@@ -205,29 +207,55 @@ class MapRules(Base):
             and len(self.maps) < MAX_MAPS - 2
         )
     )
-    @rule(data=st.data(), members=st.integers(2, 3))
-    def group_of_maps(self, data: st.DataObject, members: int) -> None:
-        """Two or three maps from one source, with distinct rates, in a new group started at
-        one instant (the copy-rate order of 9,063,894 decides where each target goes)."""
+    @rule(data=st.data())
+    def group_of_maps(self, data: st.DataObject) -> None:
+        """Maps from one source (sometimes two), with distinct rates, in a new group started at
+        one instant (the copy-rate order of 9,063,894 decides where each target goes): two or
+        three, and one time in four as many as the sequence has room for, up to eight — an
+        order right for the first few members only is wrong for a large group."""
         group = self.fresh(data, "g")
         if not (a := self.send({"op": "create_group", "group": group})) or not a.get("ok"):
             return
-        source = self.pick(data, self.volumes, "volume", "source")
+        room = max(2, MAX_MAPS - len(self.maps))
+        large = data.draw(st.integers(0, 3), label="a large group?") == 3
+        members = data.draw(
+            st.integers(4, min(8, room)) if large and room >= 4 else st.integers(2, 3)
+        )
+        sources = [self.pick(data, self.volumes, "volume", "source")]
+        if large and len(self.volumes) >= 2 and data.draw(st.booleans(), label="two sources?"):
+            sources.append(
+                self.pick(
+                    data, [v for v in self.volumes if v != sources[0]], "volume", "second source"
+                )
+            )
         kind = data.draw(st.sampled_from(["clone", "snapshot"]), label="members' type")
-        rates = data.draw(st.permutations([10, 50, 90]), label="rates")  # distinct: order shows
+        rates = data.draw(st.permutations(GROUP_RATES), label="rates")  # distinct: order shows
         for i in range(members):
+            source = sources[i % len(sources)]
             name = self.fresh(data, "m")
             op = {"op": "create_map", "map": name, "source": source, "group": group}
-            op["target"] = self.pick_target(data, source)
+            op["target"] = self._group_target(data, source, large)
             op.update(self.map_fields(data, kind))
             if kind == "clone" and self.record.hello.supports("create_map.copy_rate"):
                 op["copy_rate"] = rates[i]
             self.send(op)
         self._group_op(data, "start_group", "restore", group)
+        if self.can(None, "cascades"):  # where each member went: the copy-rate order shows
+            self.send({"op": "cascades"})
         if self.can(None, "stop_group") and data.draw(st.booleans(), label="stop the group?"):
             if data.draw(st.booleans(), label="write first?"):  # cleaning to do, maybe
-                self._write_some(data, source)
+                self._write_some(data, sources[0])
             self._group_op(data, "stop_group", "force", group)
+
+    def _group_target(self, data: st.DataObject, source: str, large: bool) -> str:
+        """A member's target: for a large group a new volume (up to `GROUP_VOLUMES` in all, so
+        there is one for every member), else as any map's."""
+        if large and len(self.volumes) < GROUP_VOLUMES:
+            name = self.fresh(data, "V")
+            size = self.s.oracle.model.sizes.get(source, self.size)
+            if (self.send({"op": "create_volume", "volume": name, "size": size}) or {}).get("ok"):
+                return name
+        return self.pick_target(data, source)
 
     def _write_some(self, data: st.DataObject, volume: str, index: int | None = None) -> None:
         """A write of part of one grain: the `index`-th (wrapping), or a drawn one."""

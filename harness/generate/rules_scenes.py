@@ -202,13 +202,21 @@ class SceneRules(MapRules):
     )
     @rule(data=st.data())
     def restore_scene(self, data: st.DataObject) -> None:
-        """Snapshots of S, then a clone from the newest back onto S started with restore: the
-        old contents of S stay what the other targets read, and S's next writes must first
-        give them their own copy."""
+        """Snapshots of S (and sometimes a clone of S too: a cascade of each type), then a
+        clone from one of their targets back onto S started with restore: the old contents of
+        S stay what the other targets read — through one frozen head per cascade — and S's
+        next writes must first give them their own copy. Sometimes S is copied anew while the
+        restore runs, so a write to S has a reader in a cascade S heads as an image as well."""
         if not self.record.hello.supports("start.restore"):
             return
         count = data.draw(st.integers(1, 2), label="snapshots")
         started = self._snapshots_with_dependents(data, count, fresh=True)
+        first = self.s.oracle.maps.get(started[0]) if started else None  # (autodeleted?)
+        source = first.source if first is not None else None
+        if source is not None and data.draw(st.integers(0, 3), label="a clone too?") > 0:
+            clone = self.new_map(data, source, "clone")
+            if clone is not None and (self.send({"op": "start", "map": clone}) or {}).get("ok"):
+                started.append(clone)
         pick = started[0] if started and data.draw(st.booleans(), label="oldest?") else None
         forward = self.s.oracle.maps.get(pick or started[-1]) if started else None
         if forward is None:  # none started, or the newest completed and deleted itself
@@ -217,8 +225,14 @@ class SceneRules(MapRules):
         if name is None:
             return
         self.send({"op": "start", "map": name, "restore": True})
-        for _ in range(data.draw(st.integers(1, 2), label="writes to the restored volume")):
-            self._write_some(data, forward.source)  # its old data: what the others read
+        if data.draw(st.integers(0, 3), label="copy the restored volume anew?") > 0:
+            anew = self.new_map(data, forward.source, "snapshot")
+            if anew is not None:
+                self.send({"op": "start", "map": anew})
+        # its old data, what the others read: first at the grain after those the snapshots
+        # were given (none of its readers holds it, where the volume has that many grains)
+        for i in range(data.draw(st.integers(1, 2), label="writes to the restored volume")):
+            self._write_some(data, forward.source, count if i == 0 else None)
         if data.draw(st.booleans(), label="write the restore source?"):
             self._write_some(data, forward.target)
         then = data.draw(st.sampled_from(["copy", "settle", "nothing"]), label="then")

@@ -1,0 +1,59 @@
+"""Seeded mutants right only while some count is small (stop 27): the number of members a
+group starts, of direct readers a write has, of frozen heads a restore keeps, of grains a
+volume has. Written outside the seeded set first, as held-out engines are; four of six then
+conformed to a default campaign, whose volumes had at most four grains, whose groups two or
+three members of one source, and whose restores froze one head. Each is now caught
+(`tests/test_mutants.py`).
+"""
+
+from __future__ import annotations
+
+from .engine import Engine
+from .maps import Map
+from .topology import PHYSICAL
+
+
+class GroupOrdersFirstFour(Engine):
+    """A group start puts only its first four members in copy-rate order; the rest join after
+    them in the order given."""
+
+    def insertion_order(self, members: list[Map]) -> list[Map]:
+        return super().insertion_order(members[:4]) + members[4:]
+
+
+class PreservesFirstTwoReaders(Engine):
+    """A write preserves the grain for the volume's first two direct readers only."""
+
+    def _write_readers(self, volume: str) -> list[int]:
+        return super()._write_readers(volume)[:2]
+
+
+class CowSkipsLaterGrains(Engine):
+    """Copy-on-write skips every grain from the sixth on."""
+
+    def _copy_into(self, node: int, grain: int, kind: str) -> None:
+        if kind == "cow" and grain >= 5:
+            return
+        super()._copy_into(node, grain, kind)
+
+
+class PreservesForFirstFrozenHead(Engine):
+    """Before a restored volume's grain changes, only the readers of its first frozen head get
+    their own copy."""
+
+    def _preserve_frozen_readers(self, volume: str, grain: int) -> None:
+        for head in self.topology.heads_of(volume):
+            if self.topology.graph.nodes[head]["mode"] != PHYSICAL:
+                continue
+            for reader in self.topology.readers(head):
+                if not self.is_split(self._map_at(reader), grain):
+                    self._copy_into(reader, grain, "clean")
+            return
+
+
+COUNT_MUTANTS: tuple[type[Engine], ...] = (
+    GroupOrdersFirstFour,
+    PreservesFirstTwoReaders,
+    CowSkipsLaterGrains,
+    PreservesForFirstFrozenHead,
+)
