@@ -1,12 +1,15 @@
 """Seeded mutants right only while some count is small (stop 27): the number of members a
 group starts, of direct readers a write has, of frozen heads a restore keeps, of grains a
-volume has. Written outside the seeded set first, as held-out engines are; four of six then
-conformed to a default campaign, whose volumes had at most four grains, whose groups two or
-three members of one source, and whose restores froze one head. Each is now caught
+volume has, of cascades or dependents an answer lists. Written outside the seeded set first,
+as held-out engines are: four of the first six conformed to a default campaign, whose volumes
+had at most four grains, whose groups two or three members of one source, and whose restores
+froze one head; of a later five, the one listing three cascades only. Each is now caught
 (`tests/test_mutants.py`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .engine import Engine
 from .maps import Map
@@ -51,9 +54,31 @@ class PreservesForFirstFrozenHead(Engine):
             return
 
 
+class CascadesListsThree(Engine):
+    """`cascades` lists at most three cascades."""
+
+    def handle(self, request: Any) -> dict[str, Any]:
+        answer = super().handle(request)
+        if isinstance(request, dict) and request.get("op") == "cascades" and answer.get("ok"):
+            answer = {**answer, "cascades": answer["cascades"][:3]}
+        return answer
+
+
+class DependentsListsTwo(Engine):
+    """`dependents` lists at most two maps."""
+
+    def handle(self, request: Any) -> dict[str, Any]:
+        answer = super().handle(request)
+        if isinstance(request, dict) and request.get("op") == "dependents" and answer.get("ok"):
+            answer = {**answer, "maps": answer["maps"][:2]}
+        return answer
+
+
 COUNT_MUTANTS: tuple[type[Engine], ...] = (
     GroupOrdersFirstFour,
     PreservesFirstTwoReaders,
     CowSkipsLaterGrains,
     PreservesForFirstFrozenHead,
+    CascadesListsThree,
+    DependentsListsTwo,
 )

@@ -56,6 +56,8 @@ COUNT_GOALS = (
     "a copy-on-write into three targets at once",
     "preservation copies for two frozen heads at once",
     "a copy-on-write beyond the fourth grain",
+    "a cascades answer listing four cascades",
+    "a dependents answer listing three maps",
 )
 
 

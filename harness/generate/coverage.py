@@ -139,6 +139,17 @@ GOALS: tuple[Goal, ...] = (
         _copies_into("clean", 2),
     ),
     Goal("a copy-on-write beyond the fourth grain", ("start",), _cow_beyond(4)),
+    # and lists an answer may get right only while short
+    Goal(
+        "a cascades answer listing four cascades",
+        ("start", "cascades"),
+        lambda c, e, s: e.request.get("op") == "cascades" and len(s.get("cascades", [])) >= 4,
+    ),
+    Goal(
+        "a dependents answer listing three maps",
+        ("start", "dependents", "dependency_states"),
+        lambda c, e, s: e.request.get("op") == "dependents" and len(s.get("maps", [])) >= 3,
+    ),
     Goal("a restart", ("start", "restart"), _exercised("restart")),
     Goal(
         "an incremental restart",
