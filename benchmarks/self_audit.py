@@ -9,7 +9,10 @@ obligation or a shape family is missing, or the rule is equivalent (checked on t
 situations by `benchmarks/equivalence.py`, or argued, in `docs/proofs.md`). Figures and the
 survivors' verdicts are in `docs/proofs.md`.
 
-    python benchmarks/self_audit.py [--batch a|b|c|d] [NAME ...]   # every wrong rule, or some
+    python benchmarks/self_audit.py [--batch a|b|c|d] [--no-equivalence] [NAME ...]
+
+Every wrong rule, or some; each survivor is then compared with the right rule on every covered
+situation (`benchmarks/equivalence.py`), unless `--no-equivalence`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import wrong_rules_d  # noqa: F401  (registers batch D)
 from wrong_rules import BATCH, WRONG
 
 from proofs import suite
+
+HERE = Path(__file__).resolve().parent
 
 
 def one(name: str) -> None:
@@ -47,6 +52,8 @@ def main() -> None:
     if args[:1] == ["--one"]:
         one(args[1])
         return
+    equivalence = "--no-equivalence" not in args
+    args = [a for a in args if a != "--no-equivalence"]
     batch = None
     if args[:1] == ["--batch"]:
         batch, args = args[1], args[2:]
@@ -58,8 +65,18 @@ def main() -> None:
             f"{', '.join(WRONG)}"
         )
     print(f"{len(names)} wrong rules, every obligation of `cascadecheck prove` (K=6, n=2)")
+    survivors = []
     for name in names:
-        subprocess.run([sys.executable, __file__, "--one", name], check=False)
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", name], check=False, capture_output=True, text=True
+        )
+        print(done.stdout + done.stderr, end="", flush=True)
+        if "SURVIVED" in done.stdout or done.returncode:
+            survivors.append(name)
+    if survivors and equivalence:  # does a survivor change anything on the covered situations?
+        print(f"{len(survivors)} survived; each compared with the right rule (equivalence.py):")
+        for name in survivors:
+            subprocess.run([sys.executable, str(HERE / "equivalence.py"), name], check=False)
 
 
 if __name__ == "__main__":
