@@ -456,6 +456,44 @@ def test_qemu_live_incremental_restart_copies_only_what_its_bitmaps_recorded() -
         d.close()
 
 
+def test_qemu_live_two_refreshes_of_one_source_share_its_frozen_node() -> None:
+    """Two incremental clones of one source restarted together refresh from the same frozen
+    node of the source. When the first finishes, that node must stay while the other still
+    copies from it, even if it is then read by that other alone (here the source was restored
+    meanwhile, so its own top no longer reads through it): it was folded into its one reader,
+    and the driver crashed on a node missing from its tree. A default campaign's large groups
+    found this."""
+    d = _open("qemu-live")
+    impl: Any = d.impl  # type: ignore[attr-defined]
+    try:
+        _do(d, "reset", grain_size=2)
+        for v in ("R", "S", "T1", "T2"):
+            _do(d, "create_volume", volume=v, size=8)
+        _do(d, "write", volume="R", block=0, data=[f"r{i}" for i in range(8)])
+        _do(d, "write", volume="S", block=0, data=[f"s{i}" for i in range(8)])
+        _do(d, "create_map", map="back", source="R", target="S", copy_rate=50)
+        _do(d, "create_group", group="g")
+        for t in ("T1", "T2"):
+            incremental = {"copy_rate": 50, "incremental": True, "group": "g"}
+            _do(d, "create_map", map=t, source="S", target=t, **incremental)
+        _do(d, "start_group", group="g")
+        _do(d, "settle")
+        _do(d, "write", volume="S", block=2, data=["new"])
+        _do(d, "write", volume="T2", block=4, data=["mine"])
+        image = _do(d, "read", volume="S", block=0, count=8)["data"]
+        _do(d, "start_group", group="g")  # both restart at one instant: one frozen node
+        (frozen,) = {r.frozen for r in impl.refresh.values()}
+        _do(d, "start", map="back", restore=True)  # S's top no longer reads through it
+        _do(d, "copy", map="T1")  # T1's backup job starts...
+        _do(d, "copy", map="T1")  # ...and ends: T2 still copies from the frozen node
+        assert frozen in impl.tree.graph.nodes
+        _do(d, "settle")
+        for t in ("T1", "T2"):
+            assert _do(d, "read", volume=t, block=0, count=8)["data"] == image
+    finally:
+        d.close()
+
+
 def _union_without_the_target(self: Any, name: str, frozen: str) -> str | None:
     """Seeded bug: a restart copies what the source changed and not what the target did."""
     record = self.records[name]

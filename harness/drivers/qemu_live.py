@@ -209,6 +209,12 @@ class QemuLive(ImageEngine):
             **{"bitmap-mode": "never", "auto-finalize": False},
         )
 
+    def _keep_refreshing(self) -> None:
+        """Keep from garbage collection the nodes of every refresh still running — not only
+        drop an ended one's: two maps of one source restarted together share its frozen
+        node, and the first to finish must not let it be folded under the other."""
+        self.tree.kept = set().union(*(r.nodes for r in self.refresh.values()))
+
     @property
     def refreshing(self) -> dict[str, str]:
         """Each running backup job, and the target it refreshes."""
@@ -278,7 +284,7 @@ class QemuLive(ImageEngine):
         self.qsd.rebase(refresh.node, refresh.old, read_only=frozen)
         self.tree.graph.remove_edge(refresh.frozen, refresh.node)
         self.tree.graph.add_edge(refresh.old, refresh.node)
-        self.tree.kept -= refresh.nodes
+        self._keep_refreshing()
         self.bitmaps.release(refresh.frozen, refresh.union)
         self._collect([refresh.frozen, refresh.node])
 
@@ -306,7 +312,7 @@ class QemuLive(ImageEngine):
         if refresh is not None:
             if refresh.job is not None:
                 self.qsd.cancel_job(refresh.job)
-            self.tree.kept -= refresh.nodes
+            self._keep_refreshing()
             self.bitmaps.release(refresh.frozen, refresh.union)
             released.append(refresh.old)
         for job in [j for j, t in self.streams.items() if t == target]:

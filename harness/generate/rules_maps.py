@@ -211,16 +211,14 @@ class MapRules(Base):
     def group_of_maps(self, data: st.DataObject) -> None:
         """Maps from one source (sometimes two), with distinct rates, in a new group started at
         one instant (the copy-rate order of 9,063,894 decides where each target goes): two or
-        three, and one time in four as many as the sequence has room for, up to eight — an
+        three, and one time in four five to eight where the sequence has room — an
         order right for the first few members only is wrong for a large group."""
         group = self.fresh(data, "g")
         if not (a := self.send({"op": "create_group", "group": group})) or not a.get("ok"):
             return
         room = max(2, MAX_MAPS - len(self.maps))
-        large = data.draw(st.integers(0, 3), label="a large group?") == 3
-        members = data.draw(
-            st.integers(4, min(8, room)) if large and room >= 4 else st.integers(2, 3)
-        )
+        large = room >= 5 and data.draw(st.integers(0, 3), label="a large group?") == 3
+        members = data.draw(st.integers(5, min(8, room)) if large else st.integers(2, 3))
         sources = [self.pick(data, self.volumes, "volume", "source")]
         if large and len(self.volumes) >= 2 and data.draw(st.booleans(), label="two sources?"):
             sources.append(
@@ -228,7 +226,10 @@ class MapRules(Base):
                     data, [v for v in self.volumes if v != sources[0]], "volume", "second source"
                 )
             )
-        kind = data.draw(st.sampled_from(["clone", "snapshot"]), label="members' type")
+        # snapshots have no copy rate: creation order alone decides, so a large group is
+        # mostly of clones, whose distinct rates show the order
+        kinds = ["clone", "clone", "clone", "snapshot"] if large else ["clone", "snapshot"]
+        kind = data.draw(st.sampled_from(kinds), label="members' type")
         rates = data.draw(st.permutations(GROUP_RATES), label="rates")  # distinct: order shows
         for i in range(members):
             source = sources[i % len(sources)]

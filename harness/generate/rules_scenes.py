@@ -229,6 +229,11 @@ class SceneRules(MapRules):
             anew = self.new_map(data, forward.source, "snapshot")
             if anew is not None:
                 self.send({"op": "start", "map": anew})
+        if data.draw(st.booleans(), label="copy into it first?") and self.can(None, "copy"):
+            # the restore's own copy into S before S is written: each grain the restore
+            # source holds of its own must first go to every frozen head's reader lacking it
+            for _ in range(data.draw(st.integers(1, 3), label="copies")):
+                self.send({"op": "copy", "map": name})
         # its old data, what the others read: first at the grain after those the snapshots
         # were given (none of its readers holds it, where the volume has that many grains)
         for i in range(data.draw(st.integers(1, 2), label="writes to the restored volume")):
