@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import wrong_rules_b  # noqa: F401  (registers batch B)
 import wrong_rules_c  # noqa: F401  (registers batch C)
 import wrong_rules_d  # noqa: F401  (registers batch D)
+import wrong_rules_e  # noqa: F401  (registers batch E)
 import z3
 from wrong_rules import WRONG
 

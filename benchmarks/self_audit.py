@@ -2,14 +2,14 @@
 into the specification in a fresh process, and which obligations then fail.
 
 The controls (`proofs/controls.py`) are wrong rules the obligations were built against; these
-(`benchmarks/wrong_rules.py` and `wrong_rules_b.py` to `wrong_rules_d.py`) were written
+(`benchmarks/wrong_rules.py` and `wrong_rules_b.py` to `wrong_rules_e.py`) were written
 afterwards, blind to them, the way an outside reviewer writes wrong rules into a copy of
 `model/` (issue 13's audit). A wrong rule that every obligation still proves is a survivor: an
 obligation or a shape family is missing, or the rule is equivalent (checked on the covered
 situations by `benchmarks/equivalence.py`, or argued, in `docs/proofs.md`). Figures and the
 survivors' verdicts are in `docs/proofs.md`.
 
-    python benchmarks/self_audit.py [--batch a|b|c|d] [--no-equivalence] [NAME ...]
+    python benchmarks/self_audit.py [--batch a|b|c|d|e] [--no-equivalence] [NAME ...]
 
 Every wrong rule, or some; each survivor is then compared with the right rule on every covered
 situation (`benchmarks/equivalence.py`), unless `--no-equivalence`.
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import wrong_rules_b  # noqa: F401  (registers batch B)
 import wrong_rules_c  # noqa: F401  (registers batch C)
 import wrong_rules_d  # noqa: F401  (registers batch D)
+import wrong_rules_e  # noqa: F401  (registers batch E)
 from wrong_rules import BATCH, WRONG
 
 from proofs import suite
