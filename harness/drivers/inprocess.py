@@ -10,6 +10,10 @@ from typing import Any
 
 from .base import Driver, DriverError
 
+# what an implementation's own code may raise, caught as its failure: everything but a Ctrl-C
+# (KeyboardInterrupt, the user's: it stops the run), SystemExit and GeneratorExit included
+RAISED = (Exception, SystemExit, GeneratorExit)
+
 
 class PythonDriver(Driver):
     """An object with `handle(op) -> answer`. Requests and answers cross as JSON text, so
@@ -33,9 +37,7 @@ class PythonDriver(Driver):
         """Call the implementation with a private copy of the request, as a wire would."""
         try:
             answer = self.impl.handle(json.loads(json.dumps(op)) if self.isolate else op)
-        except KeyboardInterrupt:  # the user's, not the implementation's: stop the run
-            raise
-        except BaseException as err:  # an implementation bug, SystemExit and GeneratorExit too
+        except RAISED as err:  # an implementation bug is a verdict
             raise DriverError("crashed", f"{type(err).__name__}: {err}") from err
         try:
             if not isinstance(answer, dict) or not isinstance(dict.get(answer, "ok"), bool):
@@ -45,9 +47,7 @@ class PythonDriver(Driver):
             # a plain copy, made by JSON as a wire would: no object of the implementation's
             # (a dict subclass whose methods raise, say) reaches the harness
             plain = json.loads(json.dumps(answer))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as err:  # whatever the answer's own methods raise
+        except RAISED as err:  # whatever the answer's own methods raise
             raise DriverError(
                 "garbage", f"answer is not JSON: {type(err).__name__}: {err}"
             ) from None
@@ -59,7 +59,5 @@ class PythonDriver(Driver):
         if callable(closer):
             try:
                 closer()
-            except KeyboardInterrupt:
-                raise
-            except BaseException as err:  # a failing close is reported, never a traceback
+            except RAISED as err:  # a failing close is reported, never a traceback
                 raise DriverError("crashed", f"close: {type(err).__name__}: {err}") from err
