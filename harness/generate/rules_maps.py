@@ -28,9 +28,7 @@ class MapRules(Base):
         taken = {r.target for r in self.s.oracle.maps.values()}
         free = [v for v in self.volumes if v != source and v not in taken]
         if not free and len(self.volumes) < MAX_VOLUMES:
-            name = self.fresh(data, "V")
-            size = self.s.oracle.model.sizes.get(source, self.size)
-            self.send({"op": "create_volume", "volume": name, "size": size})
+            self._volume_like(data, source)
             free = [v for v in self.volumes if v != source and v not in taken]
         others = [v for v in self.volumes if v != source] or [source]
         taken_one = data.draw(st.integers(0, 11), label="any target?") == 11
@@ -255,11 +253,17 @@ class MapRules(Base):
         """A member's target: for a large group a new volume (up to `GROUP_VOLUMES` in all, so
         there is one for every member), else as any map's."""
         if large and len(self.volumes) < GROUP_VOLUMES:
-            name = self.fresh(data, "V")
-            size = self.s.oracle.model.sizes.get(source, self.size)
-            if (self.send({"op": "create_volume", "volume": name, "size": size}) or {}).get("ok"):
+            name = self._volume_like(data, source)
+            if name is not None:
                 return name
         return self.pick_target(data, source)
+
+    def _volume_like(self, data: st.DataObject, source: str) -> str | None:
+        """A new volume of the source's size; its name if the specification accepted it."""
+        name = self.fresh(data, "V")
+        size = self.s.oracle.model.sizes.get(source, self.size)
+        answer = self.send({"op": "create_volume", "volume": name, "size": size})
+        return name if answer and answer.get("ok") else None
 
     def _write_some(self, data: st.DataObject, volume: str, index: int | None = None) -> None:
         """A write of part of one grain: the `index`-th (wrapping), or a drawn one."""
