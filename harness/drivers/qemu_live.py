@@ -146,9 +146,8 @@ class QemuLive(ImageEngine):
             old = self.tree.retop(target, node)
             self._export(target)
             if union is not None and old is not None:
-                refresh = Refresh(old, node, frozen[source], union)
-                self.tree.kept |= refresh.nodes
-                self.refresh[target] = refresh
+                self.refresh[target] = Refresh(old, node, frozen[source], union)
+                self._keep_refreshing()
             else:
                 released.append(old)
             if name is not None:
