@@ -112,12 +112,15 @@ class DataPath(EngineState):
 
     def _preserve_frozen_readers(self, volume: str, grain: int) -> None:
         """Before a target's physical grain changes, readers of its frozen heads get a copy."""
-        for head in self.topology.heads_of(volume):
-            if self.topology.graph.nodes[head]["mode"] != PHYSICAL:
-                continue
+        for head in self._frozen_heads(volume):
             for reader in self.topology.readers(head):
                 if not self.is_split(self._map_at(reader), grain):
                     self._copy_into(reader, grain, "clean")
+
+    def _frozen_heads(self, volume: str) -> list[int]:
+        """The heads presenting a target's own physical grains: frozen, since it is a target."""
+        graph = self.topology.graph
+        return [h for h in self.topology.heads_of(volume) if graph.nodes[h]["mode"] == PHYSICAL]
 
     # -- cleaning and dependency -------------------------------------------------
     def clean_targets(self, node: int, grain: int) -> list[int]:

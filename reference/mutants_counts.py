@@ -13,7 +13,6 @@ from typing import Any
 
 from .engine import Engine
 from .maps import Map
-from .topology import PHYSICAL
 
 
 class GroupOrdersFirstFour(Engine):
@@ -44,14 +43,8 @@ class PreservesForFirstFrozenHead(Engine):
     """Before a restored volume's grain changes, only the readers of its first frozen head get
     their own copy."""
 
-    def _preserve_frozen_readers(self, volume: str, grain: int) -> None:
-        for head in self.topology.heads_of(volume):
-            if self.topology.graph.nodes[head]["mode"] != PHYSICAL:
-                continue
-            for reader in self.topology.readers(head):
-                if not self.is_split(self._map_at(reader), grain):
-                    self._copy_into(reader, grain, "clean")
-            return
+    def _frozen_heads(self, volume: str) -> list[int]:
+        return super()._frozen_heads(volume)[:1]
 
 
 class CascadesListsThree(Engine):
