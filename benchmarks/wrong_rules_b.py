@@ -324,15 +324,17 @@ def _incremental_keeps_record() -> None:
     _set(LifecycleRules, "insert", insert)
 
 
+def record_onto(self: Any, st: Any, volume: str) -> Any:
+    """A volume's image replaced, recorded by the map onto it instead of the maps from it."""
+    diff = dict(st.diff)
+    if volume in diff:
+        diff[volume] = const_like(diff[volume], True)
+    return st.evolve(diff=diff)
+
+
 @wrong("image-replaced-onto", "an image replaced is recorded by maps onto the volume, not from it")
 def _replaced_onto() -> None:
-    def replaced(self: Any, st: Any, volume: str) -> Any:
-        diff = dict(st.diff)
-        if volume in diff:
-            diff[volume] = const_like(diff[volume], True)
-        return st.evolve(diff=diff)
-
-    _set(LifecycleRules, "image_replaced", replaced)
+    _set(LifecycleRules, "image_replaced", record_onto)
 
 
 @wrong("stop-forgets-grains", "a stop clears the target's bits (it must clean them all)")

@@ -7,18 +7,32 @@ than by a copy-on-write, and the head of a new cascade from a volume that is its
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from wrong_rules import _set, wrong
+from wrong_rules_b import record_onto
 
-from model.logic import and_, const_like, not_, select
+from model.logic import and_, not_, select
 from model.rules.cleaning import CleaningRules
 from model.rules.copies import CopyRules
 from model.rules.lifecycle import LifecycleRules
 from model.rules.writes import WriteRules
 from model.shape import IMAGE, PHYSICAL, Chain, Node, Shape
 from model.state import State
+
+
+@contextlib.contextmanager
+def _doing_nothing(spec: Any, rule: str) -> Iterator[None]:
+    """While inside, `spec.rule(st, ...)` returns the state it was given (a rule skipped)."""
+    setattr(spec, rule, lambda st, *_: st)
+    try:
+        yield
+    finally:
+        delattr(spec, rule)
+
 
 # -- groups -----------------------------------------------------------------------------------
 
@@ -123,11 +137,8 @@ def _no_preservation_for(kind: str) -> None:
     def copy_into(self: CopyRules, st: State, node: Node, g: Any, k: str, *a: Any, **kw: Any):
         if k != kind:
             return right(self, st, node, g, k, *a, **kw)
-        self.preserve_frozen_readers = lambda st, *_: st  # type: ignore[method-assign]
-        try:
+        with _doing_nothing(self, "preserve_frozen_readers"):
             return right(self, st, node, g, k, *a, **kw)
-        finally:
-            del self.preserve_frozen_readers
 
     _set(CopyRules, "copy_into", copy_into)
 
@@ -231,24 +242,15 @@ def _restart_records_nothing() -> None:
     def insert(self: LifecycleRules, st: State, target: str) -> State:
         if not st.shape.map_of(target).incremental:
             return right(self, st, target)
-        self.image_replaced = lambda st, volume: st  # type: ignore[method-assign]
-        try:
+        with _doing_nothing(self, "image_replaced"):
             return right(self, st, target)
-        finally:
-            del self.image_replaced
 
     _set(LifecycleRules, "insert", insert)
 
 
 @wrong("prepare-records-onto", "a prepare records change for the maps onto the target, not from")
 def _prepare_records_onto() -> None:
-    def prepare(self: LifecycleRules, st: State, target: str) -> State:
-        diff = dict(st.diff)
-        if target in diff:
-            diff[target] = const_like(diff[target], True)
-        return st.evolve(diff=diff)
-
-    _set(LifecycleRules, "prepare", prepare)
+    _set(LifecycleRules, "prepare", record_onto)  # batch B's image-replaced-onto, for prepares
 
 
 # -- forced stops and splits ---------------------------------------------------------------

@@ -7,6 +7,8 @@ cascade's end.
 
 from __future__ import annotations
 
+from typing import Any
+
 from wrong_rules import _set, wrong
 
 from model.logic import const_like, select
@@ -14,14 +16,15 @@ from model.rules.cleaning import CleaningRules
 from model.rules.lifecycle import LifecycleRules
 from model.rules.reads import HEAD_KIND, ReadRules, Resolved
 from model.rules.writes import WriteRules
-from model.shape import IMAGE
+from model.shape import IMAGE, Node
+from model.state import State
 
 
 @wrong(
     "image-replaced-skips-stopping", "a replaced image is not recorded for stopping maps from it"
 )
-def _a() -> None:
-    def image_replaced(self, st, volume):
+def _replaced_skips_stopping() -> None:
+    def image_replaced(self: LifecycleRules, st: State, volume: str) -> State:
         diff = dict(st.diff)
         for target in diff:
             if st.shape.map_of(target).source == volume and target not in st.shape.stopping:
@@ -35,10 +38,10 @@ def _a() -> None:
     "write-skips-frozen-when-next",
     "a write skips frozen heads' readers when its position has a next target",
 )
-def _b() -> None:
+def _write_skips_frozen_when_next() -> None:
     right = WriteRules.write_readers
 
-    def readers(self, st, volume):
+    def readers(self: WriteRules, st: State, volume: str) -> list[Node]:
         shape = st.shape
         node = shape.position(volume)
         out = right(self, st, volume)
@@ -56,10 +59,10 @@ def _b() -> None:
     "image-head-physical-when-last",
     "an image head presents its volume's grains when that volume is last in its cascade",
 )
-def _c() -> None:
+def _image_head_physical_when_last() -> None:
     right = ReadRules._resolve
 
-    def resolve(self, st, node, grain):
+    def resolve(self: ReadRules, st: State, node: Node, grain: Any) -> Resolved:
         shape = st.shape
         if node[1] == 0 and shape.chains[node[0]].head_mode == IMAGE:
             volume = shape.volume_at(node)
@@ -77,12 +80,13 @@ def _c() -> None:
     "clean-skips-stopping-image-first",
     "cleaning skips an image cascade's first target if it is stopping",
 )
-def _d() -> None:
+def _clean_skips_stopping_image_first() -> None:
     right = CleaningRules.clean_targets
 
-    def targets(self, st, target, g):
+    def targets(self: CleaningRules, st: State, target: str, g: Any) -> list[tuple[Node, Any]]:
         out = right(self, st, target, g)
         node = st.shape.position(target)
+        assert node is not None
         return [
             (n, c)
             for n, c in out
@@ -95,10 +99,10 @@ def _d() -> None:
 @wrong(
     "prepare-clears-own-record", "a prepare also forgets the prepared map's own record of change"
 )
-def _e() -> None:
+def _prepare_clears_own_record() -> None:
     right = LifecycleRules.prepare
 
-    def prepare(self, st, target):
+    def prepare(self: LifecycleRules, st: State, target: str) -> State:
         st = right(self, st, target)
         if target in st.diff:
             st = st.evolve(diff={**st.diff, target: const_like(st.diff[target], False)})
@@ -110,10 +114,10 @@ def _e() -> None:
 @wrong(
     "whole-write-stopping-no-bit", "a whole-grain write to a stopping target does not mark it held"
 )
-def _f() -> None:
+def _whole_write_stopping_no_bit() -> None:
     right = WriteRules.fill
 
-    def fill(self, st, volume, grain, whole):
+    def fill(self: WriteRules, st: State, volume: str, grain: Any, whole: bool) -> State:
         if whole and volume in st.shape.stopping:
             return st
         return right(self, st, volume, grain, whole)
@@ -125,10 +129,10 @@ def _f() -> None:
     "restore-start-resets-own-record",
     "a restore's start forgets the record of incremental maps onto the restored volume's copies",
 )
-def _g() -> None:
+def _restore_start_resets_own_record() -> None:
     right = LifecycleRules.insert
 
-    def insert(self, st, target):
+    def insert(self: LifecycleRules, st: State, target: str) -> State:
         restore = self.needs_restore(st.shape, target)
         st = right(self, st, target)
         if restore:
@@ -146,14 +150,15 @@ def _g() -> None:
     "background-skips-long-cascade-end",
     "background copy into the last target of a cascade of three or more does nothing",
 )
-def _h() -> None:
+def _background_skips_long_cascade_end() -> None:
     right = LifecycleRules.background_copy
 
-    def bg(self, st, target, grain):
+    def background_copy(self: LifecycleRules, st: State, target: str, grain: Any) -> State:
         node = st.shape.position(target)
+        assert node is not None
         chain = st.shape.chains[node[0]]
         if len(chain.targets) >= 3 and node[1] == len(chain.targets):
             return st
         return right(self, st, target, grain)
 
-    _set(LifecycleRules, "background_copy", bg)
+    _set(LifecycleRules, "background_copy", background_copy)
