@@ -241,6 +241,11 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, capsys) -> None:  
         ["check", "--shrink-seconds", "-1"],
         ["check", "--timeout", "nan"],
         ["check", "--timeout", "inf"],
+        # a timeout no thread can wait for was a traceback after the first request
+        ["check", "--timeout", "1e300"],
+        ["replay", "restore", "--timeout", "1e300"],
+        # a typo of a worker count would start that many processes
+        ["check", "--workers", "100000"],
         ["prove", "--jobs", "0"],
     )
     for bad in bad_arguments:

@@ -237,6 +237,7 @@ def test_driver_errors_in_process_are_named(tmp_path: Path) -> None:
 
 IN_PROCESS = """
 import sys
+import time
 from reference import Engine
 
 
@@ -283,6 +284,12 @@ IN_PROCESS_CASES = {
         "def twist(a): return {**a, 'extra': 10 ** 5000}",
         "garbage",
     ),
+    "answers NaN, which is not JSON": ("def twist(a): return {**a, 'x': float('nan')}", "garbage"),
+    # a call that never returns: the harness waits for it no longer than an exec answer
+    "hangs in a sleep": ("def twist(a): time.sleep(600)", "timeout"),
+    "hangs in an endless loop": ("def twist(a):\n    while True: pass", "timeout"),
+    # raised on the implementation's own thread: not the user's Ctrl-C, which stops the run
+    "raises KeyboardInterrupt": ("def twist(a): raise KeyboardInterrupt()", "crashed"),
 }
 
 
@@ -293,12 +300,14 @@ def test_an_in_process_implementation_misbehaving_gets_its_named_verdict(
     """The in-process driver turns whatever an implementation raises or answers into a named
     verdict, never a traceback or an internal error (a Ctrl-C still stops the run)."""
     twist, verdict = IN_PROCESS_CASES[case]
-    module = "twisted_" + "_".join(case.split()[1:3])  # one per case: imports are cached
+    module = "twisted_" + "_".join(case.split()[1:4]).replace(",", "")  # imports are cached
     (tmp_path / f"{module}.py").write_text(IN_PROCESS + twist + "\nCLOSE = None\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    began = time.monotonic()
     v = campaign(f"python:{module}:Twisted", tmp_path)
     assert (v.status, v.kind) == ("driver_error", verdict), (v.status, v.kind, v.problem)
     assert v.exit_code == 2
+    assert time.monotonic() - began < TIMEOUT + MARGIN
 
 
 def test_an_in_process_close_that_exits_does_not_end_the_run(
@@ -315,3 +324,77 @@ def test_an_in_process_close_that_exits_does_not_end_the_run(
     with pytest.raises(DriverError) as err:
         open_driver("python:closing_impl:Twisted").close()
     assert err.value.verdict == "crashed" and "SystemExit" in err.value.message
+
+
+NOT_MADE = {
+    "a module that exits at import": ("raise SystemExit(4)", "unavailable"),
+    "a constructor that exits": (
+        "class Twisted:\n    def __init__(self): raise SystemExit(4)",
+        "unavailable",
+    ),
+    "a constructor raising a BaseException": (
+        "class Twisted:\n    def __init__(self): raise BaseException('odd')",
+        "unavailable",
+    ),
+    "a constructor that never returns": (
+        "import time\nclass Twisted:\n    def __init__(self): time.sleep(600)",
+        "timeout",
+    ),
+    "a class without handle": ("class Twisted:\n    pass", "unavailable"),
+    "a handle that is not callable": ("class Twisted:\n    handle = 5", "unavailable"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_MADE))
+def test_an_in_process_implementation_that_cannot_be_made_is_named(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the module, making the implementation and finding its handle are its code
+    too: whatever they raise, or a wait that never ends, is a verdict, not the end of
+    cascadecheck with the implementation's exit code (or a traceback, or a hang)."""
+    body, verdict = NOT_MADE[case]
+    module = "unmade_" + "_".join(case.split()[1:4])
+    (tmp_path / f"{module}.py").write_text(body + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    began = time.monotonic()
+    with pytest.raises(DriverError) as err:
+        open_driver(f"python:{module}:Twisted", TIMEOUT)
+    assert err.value.verdict == verdict, err.value.message
+    assert time.monotonic() - began < TIMEOUT + MARGIN
+
+
+def test_an_in_process_close_that_hangs_is_a_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close that never returns costs its timeout, and a close after a call that never
+    returned still runs (on a thread of its own): the implementation may release what it
+    holds."""
+    closed = tmp_path / "closed"
+    body = IN_PROCESS + (
+        "def twist(a): time.sleep(600)\n"
+        "CLOSE = None\n"
+        "class Hanging(Twisted):\n"
+        "    def close(self): time.sleep(600)\n"
+        "class Noting(Twisted):\n"
+        f"    def close(self): open({str(closed)!r}, 'w').write('closed')\n"
+    )
+    (tmp_path / "closing_hangs.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    began = time.monotonic()
+    with pytest.raises(DriverError) as err:
+        open_driver("python:closing_hangs:Hanging", TIMEOUT).close()
+    assert err.value.verdict == "timeout" and "close" in err.value.message
+    driver = open_driver("python:closing_hangs:Noting", TIMEOUT)
+    for n in range(1, 13):  # the twelfth request hangs
+        request = {"op": "hello"} if n == 1 else {"op": "reset"}
+        if n < 12:
+            driver.request(request)
+    with pytest.raises(DriverError) as err:
+        driver.request({"op": "reset"})
+    assert err.value.verdict == "timeout"
+    with pytest.raises(DriverError) as err:  # the thread is stuck: no more calls
+        driver.request({"op": "hello"})
+    assert err.value.verdict == "timeout" and "never returned" in err.value.message
+    driver.close()
+    assert closed.read_text() == "closed"
+    assert time.monotonic() - began < 2 * TIMEOUT + MARGIN

@@ -60,7 +60,7 @@ class Job:
 
     index: int
     driver: str
-    timeout: float
+    timeout: float | None
     plan: Plan
     keep_going: bool
 
@@ -87,7 +87,7 @@ def run_workers(
     plan: Plan,
     workers: int,
     *,
-    timeout: float = 10.0,
+    timeout: float | None = None,
     keep_going: bool = False,
     on_progress: Callable[[list[Tick]], None] | None = None,
 ) -> Verdict:
@@ -116,7 +116,7 @@ def run_workers(
     return merged
 
 
-def _job(driver: str, timeout: float, plan: Plan, workers: int, i: int, keep: bool) -> Job:
+def _job(driver: str, timeout: float | None, plan: Plan, workers: int, i: int, keep: bool) -> Job:
     mine = replace(
         plan,
         seed=derive_seed(plan.seed, i),

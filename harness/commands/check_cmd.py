@@ -16,7 +16,16 @@ from ..campaign.database import DatabaseError, is_url, open_database
 from ..campaign.parallel import fold, run_workers
 from ..drivers import open_driver
 from ..generate import Record
-from .common import Progress, UsageError, duration, nonnegative, positive, workers, writable
+from .common import (
+    Progress,
+    UsageError,
+    duration,
+    nonnegative,
+    positive,
+    timeout,
+    workers,
+    writable,
+)
 from .report import print_verdict, write_json, write_junit
 
 DEFAULT_HOME = Path(".cascadecheck")
@@ -61,7 +70,11 @@ def add_parser(sub: Any) -> None:
         choices=["per-type", "mixed"],
         help="only this policy (default: every policy the implementation declares)",
     )
-    p.add_argument("--timeout", type=positive, default=10.0, help="seconds per request (exec)")
+    p.add_argument(
+        "--timeout",
+        type=timeout,
+        help="seconds a request may take (default: 10 for exec, 60 in process)",
+    )
     p.add_argument(
         "--shrink-seconds",
         type=nonnegative,

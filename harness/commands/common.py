@@ -52,17 +52,39 @@ def _number(text: str) -> float | int:
     return value
 
 
+MAX_TIMEOUT = 86_400.0  # seconds: a request allowed a day is one that never answers
+WORKERS_PER_CORE = 8  # more processes than this only share the same cores
+
+
+def timeout(text: str) -> float | int:
+    """Seconds a request may take: above 0, at most a day (threads cannot wait much longer,
+    and no answer is worth more)."""
+    value = positive(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT:g} seconds, not {text}")
+    return value
+
+
+def _cores() -> int:
+    """The cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def workers(text: str) -> int:
-    """`auto` (one per core this process may use) or a number of workers above 0."""
+    """`auto` (one per core this process may use) or a number of workers above 0, at most
+    WORKERS_PER_CORE per core (a typo of 100000 would otherwise start 100000 processes)."""
     if text == "auto":
-        return (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)
-        )
+        return _cores()
     value = _number(text)
     if not isinstance(value, int) or value < 1:
         raise argparse.ArgumentTypeError(f"must be auto or a whole number above 0, not {text}")
+    most = WORKERS_PER_CORE * _cores()
+    if value > most:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {most} ({WORKERS_PER_CORE} per core of {_cores()}), not {text}"
+        )
     return value
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..drivers import DriverError, open_driver
 from ..protocol import answer_problem
 from ..trace import TraceError, VolumeTracker, load_trace, replay
-from .common import positive, trace_file
+from .common import timeout, trace_file
 
 HIDDEN = ("copies", "events")
 
@@ -24,7 +24,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "trace", help="a cascadecheck/trace-1 file, or the name of a shipped scenario (restore)"
     )
-    p.add_argument("--timeout", type=positive, default=10.0, help="seconds per request (exec)")
+    p.add_argument(
+        "--timeout",
+        type=timeout,
+        help="seconds a request may take (default: 10 for exec, 60 in process)",
+    )
     p.add_argument("--driver", default="reference", help="implementation (default: reference)")
     p.add_argument("--policy", choices=["per-type", "mixed"], help="override the trace's policy")
     p.add_argument("--show", action="store_true", help="print images and cascades after each step")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from .base import Driver, DriverError
+from .inprocess import DEFAULT_TIMEOUT as IN_PROCESS_TIMEOUT
 from .inprocess import PythonDriver
+from .subprocess_driver import DEFAULT_TIMEOUT as EXEC_TIMEOUT
 from .subprocess_driver import ExecDriver
 
 REFERENCE = "python:reference.engine:Engine"
@@ -25,17 +27,18 @@ def open_spec() -> Driver:
     return PythonDriver("reference.engine", "Engine", isolate=False)
 
 
-def open_driver(spec: str, timeout: float = 10.0) -> Driver:
-    """A driver from its command-line spelling: reference, python:MODULE:CLASS, exec:COMMAND."""
+def open_driver(spec: str, timeout: float | None = None) -> Driver:
+    """A driver from its command-line spelling: reference, python:MODULE:CLASS, exec:COMMAND;
+    `timeout` is the seconds a request may take (default: the kind of driver's own)."""
     spec = ALIASES.get(spec, spec)
     kind, _, rest = spec.partition(":")
     if kind == "python":
         module, _, cls = rest.partition(":")
         if not module or not cls:
             raise DriverError("unavailable", f"expected python:MODULE:CLASS, got {spec!r}")
-        return PythonDriver(module, cls)
+        return PythonDriver(module, cls, timeout=timeout or IN_PROCESS_TIMEOUT)
     if kind == "exec":
-        return ExecDriver(rest, timeout)
+        return ExecDriver(rest, timeout or EXEC_TIMEOUT)
     raise DriverError(
         "unavailable",
         f"unknown driver {spec!r} (try: {', '.join(ALIASES)}, python:MODULE:CLASS, exec:COMMAND)",

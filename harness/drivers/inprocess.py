@@ -6,58 +6,125 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .base import Driver, DriverError
+from .calls import Calls, Overran, Raised
 
-# what an implementation's own code may raise, caught as its failure: everything but a Ctrl-C
-# (KeyboardInterrupt, the user's: it stops the run), SystemExit and GeneratorExit included
-RAISED = (Exception, SystemExit, GeneratorExit)
+# seconds an in-process call may take before it is a `timeout`: more than an exec driver's
+# default, since the real engines make filesystems and start daemons inside their calls
+DEFAULT_TIMEOUT = 60.0
 
 
 class PythonDriver(Driver):
     """An object with `handle(op) -> answer`. Requests and answers cross as JSON text, so
-    nothing is shared, unless `isolate` is off (the harness's own specification engine)."""
+    nothing is shared, and every call of the implementation's runs on a thread of its own,
+    waited for at most `timeout` seconds (`harness/drivers/calls.py`), unless `isolate` is off
+    (the harness's own specification engine: called directly, answers as they are)."""
 
-    def __init__(self, module: str, cls: str, isolate: bool = True) -> None:
+    def __init__(
+        self, module: str, cls: str, isolate: bool = True, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.name = f"python:{module}:{cls}"
         self.isolate = isolate
+        self.timeout = timeout
+        self._calls = Calls(self.name) if isolate else None
         if os.getcwd() not in sys.path:  # MODULE may live in the current directory
             sys.path.append(os.getcwd())
+        # everything of the implementation's runs on its thread: the module's own code at
+        # import, its class's constructor, even looking up its methods
         try:
-            factory = getattr(importlib.import_module(module), cls)
-        except Exception as err:  # ImportError, AttributeError, or the module's own failure
-            raise DriverError("unavailable", f"cannot load {module}:{cls}: {err}") from None
+            factory = self._call("loading the module", _load, module, cls)
+        except DriverError as err:
+            raise self._unavailable(f"cannot load {module}:{cls}", err) from None
         try:
-            self.impl = factory()
-        except Exception as err:  # e.g. a real engine whose programs are not installed
-            raise DriverError("unavailable", f"{module}:{cls}: {err}") from None
+            self.impl = self._call("making the implementation", factory)
+            if not self._call("looking up handle", _has_handle, self.impl):
+                raise DriverError("unavailable", "it has no handle(op) method")
+        except DriverError as err:  # e.g. a real engine whose programs are not installed
+            raise self._unavailable(f"{module}:{cls}", err) from None
+
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)`, on the implementation's thread when isolated: what it raises is a
+        `crashed` verdict, a call that does not return within the timeout a `timeout`."""
+        if self._calls is None:
+            return fn(*args)
+        try:
+            return self._calls.run(what, self.timeout, fn, *args)
+        except Raised as err:  # an implementation bug is a verdict
+            raise DriverError("crashed", str(err)) from err.error
+        except Overran as err:
+            raise DriverError("timeout", str(err)) from None
+
+    def _unavailable(self, what: str, err: BaseException) -> DriverError:
+        """A driver that could not be made: its thread ends, the verdict says why."""
+        self._stop()
+        hung = isinstance(err, DriverError) and err.verdict == "timeout"
+        return DriverError("timeout" if hung else "unavailable", f"{what}: {err}")
 
     def request(self, op: dict[str, Any]) -> dict[str, Any]:
         """Call the implementation with a private copy of the request, as a wire would."""
+        if not self.isolate:  # the harness's own engine
+            answer = self.impl.handle(op)
+            if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+                raise DriverError("garbage", f"answer is not an object with 'ok': {answer!r:.200}")
+            return answer
+        private = json.loads(json.dumps(op))
+        what = f"handle({op.get('op')!r})" if isinstance(op, dict) else "handle"
+        answer = self._call(what, _handle, self.impl, private)
         try:
-            answer = self.impl.handle(json.loads(json.dumps(op)) if self.isolate else op)
-        except RAISED as err:  # an implementation bug is a verdict
-            raise DriverError("crashed", f"{type(err).__name__}: {err}") from err
-        try:
-            if not isinstance(answer, dict) or not isinstance(dict.get(answer, "ok"), bool):
-                raise ValueError(f"answer is not an object with 'ok': {answer!r:.200}")
-            if not self.isolate:  # the harness's own engine
-                return answer
-            # a plain copy, made by JSON as a wire would: no object of the implementation's
-            # (a dict subclass whose methods raise, say) reaches the harness
-            plain = json.loads(json.dumps(answer))
-        except RAISED as err:  # whatever the answer's own methods raise
-            raise DriverError(
-                "garbage", f"answer is not JSON: {type(err).__name__}: {err}"
-            ) from None
+            # a plain copy, made by JSON as a wire would, on the implementation's thread (the
+            # answer's own methods are its code): nothing of its objects (a dict subclass whose
+            # methods raise, say) reaches the harness
+            plain = self._call("reading the answer", _plain, answer)
+        except DriverError as err:
+            if err.verdict == "crashed":  # whatever the answer's own methods raise
+                raise DriverError("garbage", f"answer is not JSON: {err.message}") from None
+            raise
+        if not isinstance(plain, dict) or not isinstance(plain.get("ok"), bool):
+            raise DriverError("garbage", f"answer is not an object with 'ok': {plain!r:.200}")
         return plain
 
     def close(self) -> None:
-        """Let the implementation release its processes and files, if it holds any."""
-        closer = getattr(self.impl, "close", None)
-        if callable(closer):
-            try:
-                closer()
-            except RAISED as err:  # a failing close is reported, never a traceback
-                raise DriverError("crashed", f"close: {type(err).__name__}: {err}") from err
+        """Let the implementation release its processes and files, if it holds any, then end
+        its thread."""
+        try:
+            if self._calls is not None and self._calls.stuck is not None:
+                # its thread is stuck in a call: close on a thread of its own, still timed
+                stuck, self._calls = self._calls, Calls(self.name + " (closing)")
+                stuck.stop()
+            self._call("close", _close, self.impl)
+        except DriverError as err:  # a failing close is reported, never a traceback
+            raise DriverError(err.verdict, f"close: {err.message}") from None
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        if self._calls is not None:
+            self._calls.stop()
+
+
+def _load(module: str, cls: str) -> Any:
+    """The implementation's class (or any factory) from its module."""
+    return getattr(importlib.import_module(module), cls)
+
+
+def _has_handle(impl: Any) -> bool:
+    return callable(getattr(impl, "handle", None))
+
+
+def _handle(impl: Any, op: dict[str, Any]) -> Any:
+    return impl.handle(op)
+
+
+def _close(impl: Any) -> None:
+    """Call the implementation's close, if it has one."""
+    closer = getattr(impl, "close", None)
+    if callable(closer):
+        closer()
+
+
+def _plain(answer: Any) -> Any:
+    """The answer as JSON would carry it (`NaN` and infinities are not JSON)."""
+    return json.loads(json.dumps(answer, allow_nan=False))
