@@ -124,6 +124,29 @@ class NeverStops(Wrapper):
         return super().handle(request)
 
 
+class SmallVolumes(Wrapper):
+    """Declares volumes of at most 64 blocks (`ranges`) and refuses larger ones as `limit`."""
+
+    def change(self, request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if request["op"] == "hello":
+            answer["ranges"] = {"create_volume.size": [1, 64]}
+        return answer
+
+    def handle(self, request: Any) -> dict[str, Any]:
+        size = request.get("size") if isinstance(request, dict) else None
+        if request.get("op") == "create_volume" and isinstance(size, int) and 64 < size <= 1 << 20:
+            return self.refuse("limit")
+        return super().handle(request)
+
+
+def test_a_declared_volume_size_range_is_honoured_after_a_reset() -> None:
+    """A reset to a large grain size with wide volumes (12 blocks a grain, 24 grains) made
+    sequences of volumes above the declared range: qemu-offline (at most 1,024 blocks) was
+    found to refuse a valid request (stop 28). Every sequence's size is now within it."""
+    v = campaign("python:tests.test_campaign:SmallVolumes", corpus=[])
+    assert v.status in ("conforms", "inconclusive"), (v.kind, v.problem)
+
+
 def test_declared_limits_are_honoured_and_listed() -> None:
     v = campaign("python:tests.test_campaign:NeverStops", examples=100)
     assert v.status in ("conforms", "inconclusive"), (v.kind, v.problem)

@@ -215,7 +215,7 @@ class Base(RuleBasedStateMachine):
             self.size = low + edge % 2
         elif edge == 379:  # large ones (the largest are created and deleted at once: a whole
             self.size = min(high, LARGE)  # sequence on a million blocks would cost minutes)
-        self.size = min(max(self.size, low), high)
+        self.size = self.declared_size(self.size)
         record.domain.note("create_volume.size", bucket(self.size, low, high))
         self.families = frozenset(f for f, on in zip(FAMILIES, families, strict=True) if on)
         if not record.failing:
@@ -231,6 +231,12 @@ class Base(RuleBasedStateMachine):
             raise DriverBroke(err, []) from None
         for _ in range(2):
             self.send({"op": "create_volume", "volume": self.fresh(data, "V"), "size": self.size})
+
+    def declared_size(self, size: int) -> int:
+        """The nearest volume size the implementation's declared range accepts (a sequence's
+        size must be one: its volumes are created again and again)."""
+        low, high = self.record.hello.range("create_volume", "size")
+        return min(max(size, low), high)
 
     def grains_per_volume(self, data: st.DataObject) -> int:
         """Mostly one to four grains (dense and fast); one sequence in five has volumes of

@@ -87,7 +87,8 @@ class CheckRules(Base):
         answer = self.send(op)
         if answer and answer.get("ok"):
             grain = op.get("grain_size", self.s.grain_size)
-            self.size = grain * self.grains_per_volume(data)
+            # within the declared range: a large grain size times a wide volume may exceed it
+            self.size = self.declared_size(grain * self.grains_per_volume(data))
             for _ in range(2):
                 volume = self.fresh(data, "V")
                 self.send({"op": "create_volume", "volume": volume, "size": self.size})
