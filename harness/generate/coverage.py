@@ -121,6 +121,13 @@ GOALS: tuple[Goal, ...] = (
         ("start", "start.restore"),
         lambda c, e, s: e.request.get("op") == "start" and s.get("restoring") is True,
     ),
+    Goal(
+        "a restore started by its group",
+        ("start.restore", "create_group", "start_group", "start_group.restore", "status"),
+        lambda c, e, s: (
+            e.request.get("op") == "status" and s.get("restoring") is True and bool(s.get("group"))
+        ),
+    ),
     Goal("a multi-member group start", ("start_group", "group_multi"), _group_started(2)),
     Goal(
         "a group start of five or more members", ("start_group", "group_multi"), _group_started(5)

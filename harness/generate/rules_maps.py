@@ -86,11 +86,16 @@ class MapRules(Base):
         answer = self.send(op)
         return name if answer and answer.get("ok") else None
 
-    def new_map_onto(self, data: st.DataObject, source: str, target: str) -> str | None:
-        """A clone from `source` onto the given `target`; its name if accepted."""
+    def new_map_onto(
+        self, data: st.DataObject, source: str, target: str, group: str | None = None
+    ) -> str | None:
+        """A clone from `source` onto the given `target` (in `group`, if given); its name if
+        accepted."""
         name = self.fresh(data, "m")
         op = {"op": "create_map", "map": name, "source": source, "target": target}
         op.update(self.map_fields(data, "clone"))
+        if group is not None:
+            op["group"] = group
         answer = self.send(op)
         return name if answer and answer.get("ok") else None
 

@@ -193,6 +193,20 @@ class SceneRules(MapRules):
         if data.draw(st.booleans(), label="settle?") and self.can(None, "settle"):
             self.send({"op": "settle"})
 
+    def _restore_group(self, data: st.DataObject) -> str | None:
+        """Now and then a new group for a restore, started by `start_group` with restore (a
+        group start that is a restore must mark its member restoring as a start does)."""
+        if not (
+            self.can("groups", "start_group")
+            and self.can(None, "create_group")
+            and self.record.hello.supports("start_group.restore")
+            and data.draw(st.integers(0, 3), label="restore by a group start?") == 3
+        ):
+            return None
+        group = self.fresh(data, "g")
+        answer = self.send({"op": "create_group", "group": group})
+        return group if answer and answer.get("ok") else None
+
     @precondition(
         lambda self: (
             self.can("restore", "start")
@@ -221,10 +235,19 @@ class SceneRules(MapRules):
         forward = self.s.oracle.maps.get(pick or started[-1]) if started else None
         if forward is None:  # none started, or the newest completed and deleted itself
             return
-        name = self.new_map_onto(data, forward.target, forward.source)
+        group = self._restore_group(data)
+        name = self.new_map_onto(data, forward.target, forward.source, group)
         if name is None:
             return
-        self.send({"op": "start", "map": name, "restore": True})
+        if group is None:
+            self.send({"op": "start", "map": name, "restore": True})
+        else:  # a restore started by its group: only the member's status says it restores
+            # with a second member, a copy of the restore source: a rule right only for a
+            # group of one fails
+            target = self._group_target(data, forward.target, True)  # a new volume, if any
+            self.new_map(data, forward.target, "snapshot", group=group, target=target)
+            self.send({"op": "start_group", "group": group, "restore": True})
+            self.send({"op": "status", "map": name})
         if data.draw(st.integers(0, 3), label="copy the restored volume anew?") > 0:
             anew = self.new_map(data, forward.source, "snapshot")
             if anew is not None:
