@@ -215,6 +215,40 @@ class LazyFill(Engine):
         return super().read_blocks(volume, block, count)
 
 
+class GroupRestoreNotMarked(Engine):
+    """A group of two or more started with restore does not mark its restoring member
+    restoring (its status says false, and a restore onto a volume it restores is not
+    refused). Written outside the seeded set (stop 28): it conformed, since no sequence
+    started a restore by a group of more than one."""
+
+    def _start_maps(self, members: list[Map]) -> None:
+        super()._start_maps(members)
+        if len(members) > 1:
+            for m in members:
+                m.restoring = False
+
+
+class ForceStopTakesDirectDependentsOnly(Engine):
+    """A forced stop takes the maps reading the stopped map's own grains, not the dependents
+    of those through other grains (the closure). Written outside the seeded set (stop 28):
+    found only by the campaign, after 25 s."""
+
+    def dependents_of(self, m: Map) -> list[str]:
+        return sorted(self.direct_dependents(m), key=lambda n: self.maps[n].order)
+
+
+class OneRateBandHalved(Engine):
+    """Copy and clean rates 41-50 move 8 grains a step instead of the table's 16. Written
+    outside the seeded set (stop 28): it conformed, since only four of the fifteen bands were
+    checked exactly and volumes of at most 24 grains show no band above 51-60."""
+
+    def advance(self, m: Map, grains: int | None) -> int:
+        rate = m.copy_rate if m.state == COPYING and not m.complete else m.clean_rate
+        if grains is None and 41 <= rate <= 50:
+            grains = 8
+        return super().advance(m, grains)
+
+
 LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     StatusProgressRoundsUp,
     CascadesListedBackwards,
@@ -232,4 +266,7 @@ LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     BitmapReturnsToCopying,
     PreparedTargetReadable,
     LazyFill,
+    GroupRestoreNotMarked,
+    ForceStopTakesDirectDependentsOnly,
+    OneRateBandHalved,
 )

@@ -21,6 +21,40 @@ def test_every_example_replays_with_all_expects_holding(path: Path) -> None:
     assert main(["replay", str(path)]) == 0
 
 
+def _band_grains(rate: int) -> int:
+    """product.md 2.4, in the specification's steps: 1 grain at rates 1-10, doubling each ten."""
+    return 2 ** ((rate + 9) // 10 - 1)
+
+
+def test_every_rate_band_is_checked_at_both_edges_by_the_table() -> None:
+    """`rate-bands-every-band` holds, for every band of the product's table, a copy at its
+    first and last rate and a cleaning step at its last, each on a volume one grain larger
+    than the band moves, and every expect is the table's figure (not an engine's answer): a
+    rule wrong for one band only fails it (stop 28: rates 41-50 moving 8 grains conformed)."""
+    trace = load_trace(SCENARIOS / "rate-bands-every-band.json")
+    requests = [op.request for op in trace.ops]
+    sizes = {r["volume"]: r["size"] for r in requests if r["op"] == "create_volume"}
+    maps = {r["map"]: r for r in requests if r["op"] == "create_map"}
+    stopped: set[str] = set()
+    copy_rates: set[int] = set()
+    clean_rates: set[int] = set()
+    for op in trace.ops:
+        request = op.request
+        if request["op"] == "stop":
+            stopped.add(request["map"])
+        if request["op"] != "copy" or "grains" in request:
+            continue
+        m = maps[request["map"]]
+        grains = sizes[m["target"]] // trace.grain_size
+        rate = m["clean_rate"] if m["map"] in stopped else m["copy_rate"]
+        assert op.expect is not None and op.expect["copied"] == _band_grains(rate), request
+        assert _band_grains(rate) < grains  # one grain more than the band moves
+        (clean_rates if m["map"] in stopped else copy_rates).add(rate)
+    edges = {r for k in range(1, 16) for r in (10 * k - 9, 10 * k)}
+    assert copy_rates == edges
+    assert clean_rates == {10 * k for k in range(1, 16)}
+
+
 def test_examples_cover_both_policies() -> None:
     policies = {load_trace(p).policy for p in EXAMPLES}
     assert policies == {"per-type", "mixed"}
