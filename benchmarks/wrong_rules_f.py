@@ -1,9 +1,10 @@
 """Batch F of the self-audit's wrong rules (stop 28, written after batch E and blind to the
-controls): the structural helpers of `model/shape.py` the rules lean on — a new cascade's head
-mode, the readers of a cascade's last target, what a cut or a removal does to the cascades a
-volume heads as an image — and the restore rule, insertion next to a frozen head, cleaning
-where the position before presents the same grain, write readers beside an image cascade, a
-record of change too eager at completion, and the split precondition.
+controls): the structural helpers of `model/shape.py` the rules lean on — the readers of a
+cascade's last target, what a cut or a removal does to the cascades a volume heads as an
+image — and insertion next to a frozen head, cleaning where the position before presents the
+same grain, write readers beside an image cascade, a record of change too eager at
+completion, and the split precondition. Two more were written and dropped: they were batch D's
+`new-cascade-head-physical` and `restore-ignores-stopping` again.
 """
 
 from __future__ import annotations
@@ -19,24 +20,6 @@ from model.rules.lifecycle import LifecycleRules
 from model.rules.writes import WriteRules
 from model.shape import IMAGE, PHYSICAL, Chain, Node, Shape
 from model.state import State
-
-
-@wrong(
-    "new-cascade-head-physical",
-    "a new cascade headed by a volume that is a target presents its grains, not its image",
-)
-def _new_cascade_head_physical() -> None:
-    def insert_after(self: Shape, node: Node | None, source: str, target: str, kind: str) -> Shape:
-        chains = list(self.chains)
-        if node is None:
-            chains.append(Chain(kind, source, PHYSICAL, (target,)))
-        else:
-            ci, place = node
-            c = chains[ci]
-            chains[ci] = replace(c, targets=(*c.targets[:place], target, *c.targets[place:]))
-        return replace(self, chains=tuple(chains))
-
-    _set(Shape, "insert_after", insert_after)
 
 
 @wrong(
@@ -71,19 +54,6 @@ def _cut_keeps_image_heads() -> None:
         return replace(self, chains=tuple(x for x in chains if x.targets))
 
     _set(Shape, "cut", cut)
-
-
-@wrong(
-    "restore-ignores-stopping-sources",
-    "a start onto the source of a stopping map is not a restore",
-)
-def _restore_ignores_stopping() -> None:
-    def needs_restore(self: LifecycleRules, shape: Shape, target: str) -> bool:
-        return any(
-            shape.map_of(t).source == target and t not in shape.stopping for t in shape.active()
-        )
-
-    _set(LifecycleRules, "needs_restore", needs_restore)
 
 
 @wrong("attach-to-frozen-head", "a new copy of a restored volume joins its frozen head's cascade")
