@@ -69,6 +69,10 @@ CASES = {
         "if n == 30: answer({'ok': True}, ident + 1); continue",
         "out_of_order",
     ),
+    "answers the first request with id true, which is not 1": (
+        "if n == 1: answer(engine.handle(r), True); continue",
+        "out_of_order",
+    ),
     "answers without an id": (
         "if n == 30: print(json.dumps({'ok': True}), flush=True); continue",
         "out_of_order",

@@ -182,7 +182,8 @@ class ExecDriver(Driver):
             raise self._fail(
                 "garbage", f"the answer to {what} is not an object with a boolean 'ok': {shown!r}"
             )
-        if answer.pop("id", None) != ident:
+        got = answer.pop("id", None)
+        if isinstance(got, bool) or got != ident:  # `true` is no id, though Python says 1 == True
             raise self._fail(
                 "out_of_order",
                 f"request {ident} ({what}) was answered without its id or with another "
