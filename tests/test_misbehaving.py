@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -314,6 +316,25 @@ def test_an_in_process_implementation_misbehaving_gets_its_named_verdict(
     assert time.monotonic() - began < TIMEOUT + MARGIN
 
 
+@pytest.mark.parametrize("case", ["hangs in a sleep", "raises KeyboardInterrupt"])
+def test_off_the_main_thread_in_process_calls_are_timed_too(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A campaign run on another thread (where no signal can interrupt a call) runs the
+    implementation on a thread of its own: the same verdicts."""
+    twist, verdict = IN_PROCESS_CASES[case]
+    module = "threaded_" + "_".join(case.split()[:2])
+    (tmp_path / f"{module}.py").write_text(IN_PROCESS + twist + "\nCLOSE = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out: list = []
+    driver = f"python:{module}:Twisted"
+    worker = threading.Thread(target=lambda: out.append(campaign(driver, tmp_path)))
+    worker.start()
+    worker.join(TIMEOUT + MARGIN)
+    assert not worker.is_alive() and out, "the campaign did not end"
+    assert (out[0].status, out[0].kind) == ("driver_error", verdict), out[0].problem
+
+
 def test_an_in_process_close_that_exits_does_not_end_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -402,3 +423,47 @@ def test_an_in_process_close_that_hangs_is_a_timeout(
     driver.close()
     assert closed.read_text() == "closed"
     assert time.monotonic() - began < 2 * TIMEOUT + MARGIN
+
+
+def test_the_users_ctrl_c_during_an_implementation_call_stops_the_run(tmp_path: Path) -> None:
+    """A Ctrl-C while the implementation's code runs is the user's, not the implementation's
+    `KeyboardInterrupt`: the run stops as interrupted (exit 130), not with a `crashed`
+    verdict."""
+    marker = tmp_path / "sleeping"
+    body = IN_PROCESS + (
+        "import pathlib\n"
+        "def twist(a):\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('x')\n"
+        "    time.sleep(120)\n"
+        "    return a\n"
+        "CLOSE = None\n"
+    )
+    (tmp_path / "sleepy.py").write_text(body)
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "harness.cli",
+            "check",
+            "--driver",
+            "python:sleepy:Twisted",
+            "--examples",
+            "3",
+            "--no-scenarios",
+            "--database",
+            str(tmp_path / "db"),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    began = time.monotonic()
+    while not marker.exists() and time.monotonic() - began < 60 and proc.poll() is None:
+        time.sleep(0.1)
+    assert marker.exists(), proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, out[-2000:], err[-2000:])
+    assert "crashed" not in out and "Traceback" not in err

@@ -19,9 +19,9 @@ DEFAULT_TIMEOUT = 60.0
 
 class PythonDriver(Driver):
     """An object with `handle(op) -> answer`. Requests and answers cross as JSON text, so
-    nothing is shared, and every call of the implementation's runs on a thread of its own,
-    waited for at most `timeout` seconds (`harness/drivers/calls.py`), unless `isolate` is off
-    (the harness's own specification engine: called directly, answers as they are)."""
+    nothing is shared, and every call of the implementation's — import, constructor, handle,
+    close — is timed (`harness/drivers/calls.py`), unless `isolate` is off (the harness's own
+    specification engine: called directly, answers as they are)."""
 
     def __init__(
         self, module: str, cls: str, isolate: bool = True, timeout: float = DEFAULT_TIMEOUT
@@ -32,8 +32,8 @@ class PythonDriver(Driver):
         self._calls = Calls(self.name) if isolate else None
         if os.getcwd() not in sys.path:  # MODULE may live in the current directory
             sys.path.append(os.getcwd())
-        # everything of the implementation's runs on its thread: the module's own code at
-        # import, its class's constructor, even looking up its methods
+        # everything of the implementation's is timed: the module's own code at import, its
+        # class's constructor, even looking up its methods
         try:
             factory = self._call("loading the module", _load, module, cls)
         except DriverError as err:
@@ -46,8 +46,8 @@ class PythonDriver(Driver):
             raise self._unavailable(f"{module}:{cls}", err) from None
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """`fn(*args)`, on the implementation's thread when isolated: what it raises is a
-        `crashed` verdict, a call that does not return within the timeout a `timeout`."""
+        """`fn(*args)`, timed when isolated: what it raises is a `crashed` verdict, a call
+        that does not return within the timeout a `timeout`."""
         if self._calls is None:
             return fn(*args)
         try:
@@ -58,7 +58,7 @@ class PythonDriver(Driver):
             raise DriverError("timeout", str(err)) from None
 
     def _unavailable(self, what: str, err: BaseException) -> DriverError:
-        """A driver that could not be made: its thread ends, the verdict says why."""
+        """A driver that could not be made: its calls end, the verdict says why."""
         self._stop()
         hung = isinstance(err, DriverError) and err.verdict == "timeout"
         return DriverError("timeout" if hung else "unavailable", f"{what}: {err}")
@@ -74,9 +74,9 @@ class PythonDriver(Driver):
         what = f"handle({op.get('op')!r})" if isinstance(op, dict) else "handle"
         answer = self._call(what, _handle, self.impl, private)
         try:
-            # a plain copy, made by JSON as a wire would, on the implementation's thread (the
-            # answer's own methods are its code): nothing of its objects (a dict subclass whose
-            # methods raise, say) reaches the harness
+            # a plain copy, made by JSON as a wire would, timed (the answer's own methods are
+            # its code): nothing of its objects (a dict subclass whose methods raise, say)
+            # reaches the harness
             plain = self._call("reading the answer", _plain, answer)
         except DriverError as err:
             if err.verdict == "crashed":  # whatever the answer's own methods raise
@@ -87,11 +87,12 @@ class PythonDriver(Driver):
         return plain
 
     def close(self) -> None:
-        """Let the implementation release its processes and files, if it holds any, then end
-        its thread."""
+        """Let the implementation release its processes and files, if it holds any (a close
+        that raises or overruns is reported, never a traceback)."""
         try:
             if self._calls is not None and self._calls.stuck is not None:
-                # its thread is stuck in a call: close on a thread of its own, still timed
+                # a call overran: close is still called (it may release what the
+                # implementation holds), with calls of its own, still timed
                 stuck, self._calls = self._calls, Calls(self.name + " (closing)")
                 stuck.stop()
             self._call("close", _close, self.impl)
