@@ -64,6 +64,8 @@ class _Signals:
             raise _Alarm
 
     def on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.previous == signal.SIG_IGN:  # ignored before: still ignored
+            return
         self.presses += 1
         if callable(self.previous):
             self.previous(signum, frame)
