@@ -88,7 +88,7 @@ class CheckRules(Base):
         if answer and answer.get("ok"):
             grain = op.get("grain_size", self.s.grain_size)
             # within the declared range: a large grain size times a wide volume may exceed it
-            self.size = self.declared_size(grain * self.grains_per_volume(data))
+            self.size = self.declared_size(grain * self.grains_per_volume(data, grain))
             for _ in range(2):
                 volume = self.fresh(data, "V")
                 self.send({"op": "create_volume", "volume": volume, "size": self.size})

@@ -244,8 +244,7 @@ class SceneRules(MapRules):
         else:  # a restore started by its group: only the member's status says it restores
             # with a second member, a copy of the restore source: a rule right only for a
             # group of one fails
-            target = self._group_target(data, forward.target, True)  # a new volume, if any
-            self.new_map(data, forward.target, "snapshot", group=group, target=target)
+            self.new_map(data, forward.target, "snapshot", group=group)
             self.send({"op": "start_group", "group": group, "restore": True})
             self.send({"op": "status", "map": name})
         if data.draw(st.integers(0, 3), label="copy the restored volume anew?") > 0:
