@@ -249,6 +249,31 @@ class OneRateBandHalved(Engine):
         return super().advance(m, grains)
 
 
+class CopiedAtPrepare(Engine):
+    """A prepared map's target takes its source as it was when prepared, not when started.
+    Written outside the seeded set (stop 28): it conformed, since no sequence wrote a
+    prepared map's source before starting it."""
+
+    def prepare(self, name: str, restore: bool) -> None:
+        super().prepare(name, restore)
+        m = self.map(name)
+        self.at_prepare[name] = list(self.read_blocks(m.source, 0, len(self.volume(m.source))))
+
+    def _start_maps(self, members: list[Map]) -> None:
+        prepared = {m.name for m in members if m.state == PREPARED}
+        super()._start_maps(members)
+        for m in members:
+            taken = self.at_prepare.pop(m.name, None)
+            if m.name in prepared and taken is not None:
+                self.phys[m.target][:] = taken
+                for grain in range(m.grains):
+                    m.set_split(grain)
+
+    @property
+    def at_prepare(self) -> dict[str, list[str]]:
+        return self.__dict__.setdefault("_at_prepare", {})
+
+
 LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     StatusProgressRoundsUp,
     CascadesListedBackwards,
@@ -269,4 +294,5 @@ LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     GroupRestoreNotMarked,
     ForceStopTakesDirectDependentsOnly,
     OneRateBandHalved,
+    CopiedAtPrepare,
 )

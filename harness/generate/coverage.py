@@ -158,6 +158,15 @@ GOALS: tuple[Goal, ...] = (
         ("start", "dependents", "dependency_states"),
         _listed("dependents", "maps", 3),
     ),
+    Goal(
+        "a start of a map prepared beforehand",
+        ("prepare", "start"),
+        lambda c, e, s: (
+            e.request.get("op") in ("start", "start_group")
+            and any(v["from"] == "prepared" and v["cause"] == "start" for v in s.get("events", []))
+            and not any(v["cause"] == "prepare" for v in s.get("events", []))
+        ),
+    ),
     Goal("a restart", ("start", "restart"), _exercised("restart")),
     Goal(
         "an incremental restart",

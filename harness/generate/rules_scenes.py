@@ -125,6 +125,30 @@ class SceneRules(MapRules):
                 if which != "neither":
                     self._write_some(data, getattr(record, which))
 
+    @precondition(
+        lambda self: (
+            self.can("prepare", "prepare")
+            and self.can(None, "create_map")
+            and self.can(None, "start")
+            and len(self.maps) < MAX_MAPS
+        )
+    )
+    @rule(data=st.data())
+    def start_after_prepare(self, data: st.DataObject) -> None:
+        """A map prepared (and flushed) first, its source written while it waits, then
+        started: the target's point in time is the start, not the prepare. An engine that
+        took its copy when preparing conformed (stop 28): no sequence wrote a prepared map's
+        source before starting it."""
+        source = self.pick(data, self.volumes, "volume", "source")
+        name = self.new_map(data, source, None)
+        if name is None or not (self.send({"op": "prepare", "map": name}) or {}).get("ok"):
+            return
+        if data.draw(st.booleans(), label="flushed first?") and self.can(None, "copy"):
+            self.send({"op": "copy", "map": name})  # preparing -> prepared
+        self._write_some(data, source)
+        self.send({"op": "start", "map": name})
+        self._write_some(data, source)  # and after: the old data must go to the target
+
     @precondition(lambda self: self.can("inject", "inject") and self.can(None, "create_map"))
     @rule(data=st.data(), fault=st.sampled_from(["bitmap", "flush", "io"]))
     def fault(self, data: st.DataObject, fault: str) -> None:
