@@ -67,7 +67,26 @@ class DependentsListsTwo(Engine):
         return answer
 
 
+class FillsFirstPartialGrainOnly(Engine):
+    """A write spanning grains fills its first partial grain but not its last: the last is
+    marked held with only the written blocks. Written outside the seeded set (stop 28): it
+    was found by generation at one seed and not at another; the scenario
+    `write-spanning-partial-grains` finds it at once."""
+
+    def write_blocks(self, volume: str, block: int, data: list[str]) -> None:
+        self._check_range(volume, block, len(data))  # a refused write changes nothing
+        self.require_online(volume)
+        last = (block + len(data) - 1) // self.grain_size
+        end = self.grain_bounds(volume, last)[1]
+        node = self.topology.primary.get(volume)
+        partial = block // self.grain_size < last and block + len(data) < end
+        if node is not None and partial:
+            self.maps[self._map_at(node)].set_split(last)  # held: no fill for it
+        super().write_blocks(volume, block, data)
+
+
 COUNT_MUTANTS: tuple[type[Engine], ...] = (
+    FillsFirstPartialGrainOnly,
     GroupOrdersFirstFour,
     PreservesFirstTwoReaders,
     CowSkipsLaterGrains,
