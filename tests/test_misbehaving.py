@@ -241,6 +241,13 @@ def test_driver_errors_in_process_are_named(tmp_path: Path) -> None:
     assert os.environ.get("PATH")  # the exec driver runs commands without a shell
 
 
+def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, text: str) -> None:
+    """An in-process implementation's module, importable by that name for this test (one
+    name per case: imports are cached)."""
+    (tmp_path / f"{module}.py").write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
 IN_PROCESS = """
 import sys
 import time
@@ -294,7 +301,7 @@ IN_PROCESS_CASES = {
     # a call that never returns: the harness waits for it no longer than an exec answer
     "hangs in a sleep": ("def twist(a): time.sleep(600)", "timeout"),
     "hangs in an endless loop": ("def twist(a):\n    while True: pass", "timeout"),
-    # raised on the implementation's own thread: not the user's Ctrl-C, which stops the run
+    # the implementation's own, not the user's Ctrl-C (which is counted, and stops the run)
     "raises KeyboardInterrupt": ("def twist(a): raise KeyboardInterrupt()", "crashed"),
 }
 
@@ -306,9 +313,8 @@ def test_an_in_process_implementation_misbehaving_gets_its_named_verdict(
     """The in-process driver turns whatever an implementation raises or answers into a named
     verdict, never a traceback or an internal error (a Ctrl-C still stops the run)."""
     twist, verdict = IN_PROCESS_CASES[case]
-    module = "twisted_" + "_".join(case.split()[1:4]).replace(",", "")  # imports are cached
-    (tmp_path / f"{module}.py").write_text(IN_PROCESS + twist + "\nCLOSE = None\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    module = "twisted_" + "_".join(case.split()[1:4]).replace(",", "")
+    in_process(tmp_path, monkeypatch, module, IN_PROCESS + twist + "\nCLOSE = None\n")
     began = time.monotonic()
     v = campaign(f"python:{module}:Twisted", tmp_path)
     assert (v.status, v.kind) == ("driver_error", verdict), (v.status, v.kind, v.problem)
@@ -324,8 +330,7 @@ def test_off_the_main_thread_in_process_calls_are_timed_too(
     implementation on a thread of its own: the same verdicts."""
     twist, verdict = IN_PROCESS_CASES[case]
     module = "threaded_" + "_".join(case.split()[:2])
-    (tmp_path / f"{module}.py").write_text(IN_PROCESS + twist + "\nCLOSE = None\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    in_process(tmp_path, monkeypatch, module, IN_PROCESS + twist + "\nCLOSE = None\n")
     out: list = []
     driver = f"python:{module}:Twisted"
     worker = threading.Thread(target=lambda: out.append(campaign(driver, tmp_path)))
@@ -341,8 +346,7 @@ def test_an_in_process_close_that_exits_does_not_end_the_run(
     """A close raising SystemExit is a failing close — not a verdict of its own, and not an
     exit of cascadecheck with the implementation's code."""
     body = IN_PROCESS + "def twist(a): return a\nCLOSE = SystemExit(7)\n"
-    (tmp_path / "closing_impl.py").write_text(body)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    in_process(tmp_path, monkeypatch, "closing_impl", body)
     v = campaign("python:closing_impl:Twisted", tmp_path)
     # three sequences without the corpus may miss a goal (inconclusive), but nothing failed
     assert v.status in ("conforms", "inconclusive") and v.exit_code in (0, 3), v.problem
@@ -379,8 +383,7 @@ def test_an_in_process_implementation_that_cannot_be_made_is_named(
     cascadecheck with the implementation's exit code (or a traceback, or a hang)."""
     body, verdict = NOT_MADE[case]
     module = "unmade_" + "_".join(case.split()[1:4])
-    (tmp_path / f"{module}.py").write_text(body + "\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    in_process(tmp_path, monkeypatch, module, body + "\n")
     began = time.monotonic()
     with pytest.raises(DriverError) as err:
         open_driver(f"python:{module}:Twisted", TIMEOUT)
@@ -392,8 +395,8 @@ def test_an_in_process_close_that_hangs_is_a_timeout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A close that never returns costs its timeout, and a close after a call that never
-    returned still runs (on a thread of its own): the implementation may release what it
-    holds."""
+    returned still runs (with calls of its own, still timed): the implementation may release
+    what it holds."""
     closed = tmp_path / "closed"
     body = IN_PROCESS + (
         "def twist(a): time.sleep(600)\n"
@@ -403,21 +406,19 @@ def test_an_in_process_close_that_hangs_is_a_timeout(
         "class Noting(Twisted):\n"
         f"    def close(self): open({str(closed)!r}, 'w').write('closed')\n"
     )
-    (tmp_path / "closing_hangs.py").write_text(body)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    in_process(tmp_path, monkeypatch, "closing_hangs", body)
     began = time.monotonic()
     with pytest.raises(DriverError) as err:
         open_driver("python:closing_hangs:Hanging", TIMEOUT).close()
     assert err.value.verdict == "timeout" and "close" in err.value.message
     driver = open_driver("python:closing_hangs:Noting", TIMEOUT)
-    for n in range(1, 13):  # the twelfth request hangs
-        request = {"op": "hello"} if n == 1 else {"op": "reset"}
-        if n < 12:
-            driver.request(request)
-    with pytest.raises(DriverError) as err:
+    driver.request({"op": "hello"})
+    for _ in range(10):
+        driver.request({"op": "reset"})
+    with pytest.raises(DriverError) as err:  # the twelfth request hangs
         driver.request({"op": "reset"})
     assert err.value.verdict == "timeout"
-    with pytest.raises(DriverError) as err:  # the thread is stuck: no more calls
+    with pytest.raises(DriverError) as err:  # a call overran: no more calls
         driver.request({"op": "hello"})
     assert err.value.verdict == "timeout" and "never returned" in err.value.message
     driver.close()

@@ -9,7 +9,7 @@ only when the handler returns). What no signal interrupts is a loop inside a C e
 Elsewhere (a campaign run on another thread) signals cannot be used, and each call runs on a
 daemon thread of the driver's own, waited for at most the timeout; a stuck thread is left to
 itself. The thread costs a hand-over per call: `benchmarks/in_process.py` measured the main
-thread's way at 1.0 of a direct call and the thread's at 0.64 (docs/performance.md).
+thread's way at 0.94 of an untimed call and the thread's at 0.60 (docs/performance.md).
 
 Whatever the implementation raises is its own, `SystemExit` and `KeyboardInterrupt` included:
 it comes back as `Raised`. The user's Ctrl-C is told apart — on the main thread by a SIGINT
@@ -105,8 +105,12 @@ class Calls:
         try:
             return self._thread.run(timeout, fn, args)
         except Overran:
-            self.stuck = what
-            raise Overran(f"{what} did not return within {timeout:g} s") from None
+            raise self._overran(what, timeout) from None
+
+    def _overran(self, what: str, timeout: float) -> Overran:
+        """The driver takes no more calls once one has overrun."""
+        self.stuck = what
+        return Overran(f"{what} did not return within {timeout:g} s")
 
     def _here(self, what: str, timeout: float, fn: Callable[..., Any], args: tuple) -> Any:
         """On the main thread, under SIGALRM."""
@@ -133,8 +137,7 @@ class Calls:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signals.running = None
         if state["fired"]:  # interrupted, or it caught the alarm and went on: overrun either way
-            self.stuck = what
-            raise Overran(f"{what} did not return within {timeout:g} s")
+            raise self._overran(what, timeout)
         return value
 
     def stop(self) -> None:
