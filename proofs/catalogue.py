@@ -30,6 +30,10 @@ from .report import Row, outcome_row
 from .restore import CONTROL_OF as RESTORE_CONTROL_OF
 from .restore import WRONG_RULES as RESTORE_WRONG_RULES
 from .restore import check_restore
+from .restore_copied import CONTROL_OF as COPIED_CONTROL_OF
+from .restore_copied import WRONG_RULES as COPIED_WRONG_RULES
+from .restore_copied import check_copied
+from .restore_copied_refinement import check_copied_refinement
 from .restore_heads import CONTROL_OF as HEADS_CONTROL_OF
 from .restore_heads import WRONG_RULES as HEADS_WRONG_RULES
 from .restore_heads import check_heads
@@ -71,6 +75,8 @@ OBLIGATION_NAMES = (
     *RESTORE_CONTROL_OF,
     *HEADS_CONTROL_OF,
     "unbounded-restore-heads-refines-spec",
+    *COPIED_CONTROL_OF,
+    "unbounded-restore-copied-refines-spec",
     "unbounded-restore-refines-spec",
 )
 
@@ -83,11 +89,12 @@ MODELS: tuple[tuple[dict[str, str], dict[str, str], Any], ...] = (
     (INCREMENTAL_CONTROL_OF, INCREMENTAL_WRONG_RULES, check_incremental),
     (RESTORE_CONTROL_OF, RESTORE_WRONG_RULES, check_restore),
     (HEADS_CONTROL_OF, HEADS_WRONG_RULES, check_heads),
+    (COPIED_CONTROL_OF, COPIED_WRONG_RULES, check_copied),
 )
 
 FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
 RESTORE_TOTAL = 5  # the restore refinement covers every restored cascade of at most this many
-HEADS_TOTAL = 5  # the frozen-heads link, whatever the bound: three frozen heads need four targets
+HEADS_TOTAL = 5  # the frozen-heads links, whatever the bound: three frozen heads need four targets
 
 
 def run_obligation(name: str, s: Settings, spec: Spec | None = None) -> Outcome:
@@ -153,6 +160,8 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return check_restore_refinement(spec, min(s.bound, RESTORE_TOTAL))
     if name == "unbounded-restore-heads-refines-spec":
         return check_heads_refinement(spec, HEADS_TOTAL)
+    if name == "unbounded-restore-copied-refines-spec":
+        return check_copied_refinement(spec, HEADS_TOTAL)
     for control_of, _, check in MODELS:
         if name in control_of:
             return check(only={name})[0]  # type: ignore[no-any-return]

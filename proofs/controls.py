@@ -97,7 +97,11 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "cleaning-skips-linked",
         CleaningSkipsLinkedCascades,
-        ("cleaning-keeps-images", "unbounded-forest-refines-spec"),
+        (
+            "cleaning-keeps-images",
+            "unbounded-forest-refines-spec",
+            "unbounded-restore-copied-refines-spec",
+        ),
     ),
     Control("over-cleaning", OverCleaning, ("cleaning-minimal",)),
     Control("completion-with-dependents", CompletionWithDependents, ("cleaning-keeps-images",)),
@@ -118,7 +122,11 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "first-reader-only",
         FirstReaderOnly,
-        ("write-keeps-images", "unbounded-forest-refines-spec"),
+        (
+            "write-keeps-images",
+            "unbounded-forest-refines-spec",
+            "unbounded-restore-copied-refines-spec",
+        ),
     ),
     Control(
         "first-frozen-head-only",

@@ -60,6 +60,7 @@ PER_TYPE_CLAIMS = (
     "type-separation",
     "unbounded-forest-refines-spec",
     "unbounded-restore-heads-refines-spec",
+    "unbounded-restore-copied-refines-spec",
 )
 
 

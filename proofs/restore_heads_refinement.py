@@ -19,7 +19,7 @@ import z3
 
 from model.logic import Data, Grain, Patch, and_, eq
 from model.rules import Spec
-from model.shape import Chain, Shape
+from model.shape import IMAGE, PHYSICAL, Chain, Shape
 from model.state import State
 
 from .forest import landed
@@ -49,11 +49,13 @@ from .unbounded import Cascade, fresh, remove_cleaned, target_write
 from .verdicts import Outcome
 
 
-def heads_situation(spec: Spec, clones: int, snaps: int, again: int, r: int | None) -> Situation:
+def heads_situation(
+    spec: Spec, clones: int, snaps: int, again: int, r: int | None, spare: int = 1
+) -> Situation:
     """`Spec`'s shape: V0 with clones V1.. (V1 next to it) and then snapshots, each kind in a
     cascade of its own; `again` times restored from V1 and copied anew by one more snapshot
     before that restore completes; then, if r is given, restored from the clone at position
-    r-1 (1 + m frozen heads, m = 1 + again). One spare volume."""
+    r-1 (1 + m frozen heads, m = 1 + again). `spare` volumes more, unused."""
     made = [f"V{i}" for i in range(1, clones + 1)]
     first = [f"V{i}" for i in range(clones + 1, clones + snaps + 1)]
     more = [f"V{i}" for i in range(clones + snaps + 1, clones + snaps + again + 1)]
@@ -67,7 +69,7 @@ def heads_situation(spec: Spec, clones: int, snaps: int, again: int, r: int | No
         ]
     if r is not None:
         steps.append(Step("start", "V0", made[r - 2], map_type="clone"))
-    sit = empty(clones + snaps + again + 2)
+    sit = empty(clones + snaps + again + 1 + spare)
     for step in steps:
         sit = after(spec, sit, step)
     family = f"restored-heads-{clones}-{snaps}-{again}-r{r}"
@@ -76,12 +78,23 @@ def heads_situation(spec: Spec, clones: int, snaps: int, again: int, r: int | No
 
 def cascades(shape: Shape) -> tuple[Chain, list[Chain]] | None:
     """V0's clone cascade and its snapshot cascades, in `Spec`'s order (None: the rules left
-    another shape)."""
-    clone = [ch for ch in shape.chains if ch.kind == "clone"]
-    snaps = [ch for ch in shape.chains if ch.kind == "snapshot" and ch.head == "V0"]
-    if len(clone) != 1 or not snaps or len(shape.chains) != 1 + len(snaps):
+    another shape, a cascade headed by V0's image among them)."""
+    found = cascades_with_image(shape)
+    if found is None or found[2] is not None:
         return None
-    return clone[0], snaps
+    return found[0], found[1]
+
+
+def cascades_with_image(shape: Shape) -> tuple[Chain, list[Chain], Chain | None] | None:
+    """V0's clone cascade, the snapshot cascades it heads physically, in `Spec`'s order, and
+    the one snapshot cascade it heads by its image, if any (None: another shape)."""
+    clone = [ch for ch in shape.chains if ch.kind == "clone" and ch.head_mode == PHYSICAL]
+    snaps = [ch for ch in shape.chains if ch.kind == "snapshot" and ch.head == "V0"]
+    own = [ch for ch in snaps if ch.head_mode == PHYSICAL]
+    image = [ch for ch in snaps if ch.head_mode == IMAGE]
+    if len(clone) != 1 or not own or len(image) > 1 or len(shape.chains) != 1 + len(snaps):
+        return None
+    return clone[0], own, image[0] if image else None
 
 
 def heads_related(h: Heads, st: State, g: Any) -> Any:
@@ -91,11 +104,15 @@ def heads_related(h: Heads, st: State, g: Any) -> Any:
     found = cascades(st.shape)
     if found is None or "V0" not in found[0].targets:
         return z3.BoolVal(False)
-    clones, snaps = found
+    return and_(*heads_parts(h, *found, st, g))
+
+
+def heads_parts(h: Heads, clones: Chain, snaps: list[Chain], st: State, g: Any) -> list[Any]:
+    """R's parts for C (restored) and every A_j."""
     parts = [restored_chain(h.c, clones, st, g), eq(h.a.m, index(len(snaps)))]
     for j, chain in enumerate(snaps, start=1):
         parts += positions(cascade_of(h.a, index(j), storage(h)), list(chain.targets), st, g)
-    return and_(*parts)
+    return parts
 
 
 def plain_related(c: Cascade, a: Snapshots, st: State, g: Any) -> Any:
@@ -104,12 +121,18 @@ def plain_related(c: Cascade, a: Snapshots, st: State, g: Any) -> Any:
     found = cascades(st.shape)
     if found is None or found[0].head != "V0":
         return z3.BoolVal(False)
-    clones, snaps = found
+    return and_(*plain_parts(c, a, *found, st, g))
+
+
+def plain_parts(
+    c: Cascade, a: Snapshots, clones: Chain, snaps: list[Chain], st: State, g: Any
+) -> list[Any]:
+    """R's parts for C and every A_j once V0 heads them as a plain volume."""
     parts = [related(c, st, [clones.head, *clones.targets], g), eq(a.m, index(len(snaps)))]
     for j, chain in enumerate(snaps, start=1):
         view = cascade_of(a, index(j), c.phys[0])
         parts.append(related(view, st, [chain.head, *chain.targets], g))
-    return and_(*parts)
+    return parts
 
 
 def _links(

@@ -609,6 +609,50 @@ def test_any_number_of_frozen_heads_is_kept_and_tied_to_spec(
     assert drift.verdict == "failed" and "restored-heads-" in drift.failure.detail  # type: ignore[union-attr]
 
 
+def test_a_source_copied_anew_while_restored_is_kept_and_tied_to_spec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Since stop 29: a restored source that heads a cascade by its image (new snapshots
+    started while the restore runs) keeps that cascade's images for any lengths, through every
+    step and its leaving C (both controls fail); `Spec` is that model on every such shape of up
+    to 4 targets; a `Spec` write that skips the readers of image heads fails the link at a
+    write to S, and models that forget N on a write or on S's leaving fail it too."""
+    from model.shape import IMAGE
+    from model.state import State
+    from proofs import restore_copied, restore_copied_refinement
+
+    assert [o.verdict for o in restore_copied.check_copied()] == ["proved", "proved"]
+    for ob, wrong in restore_copied.CONTROL_OF.items():
+        assert restore_copied.check_copied(wrong, {ob})[0].verdict == "failed", ob
+    link = restore_copied_refinement.check_copied_refinement
+    assert link(Spec(), 5).verdict == "proved"
+
+    class SkipsImageReaders(Spec):
+        """A write skips the first target of every cascade the volume heads by its image."""
+
+        def write_readers(self, st: State, volume: str) -> list[tuple[int, int]]:
+            chains = st.shape.chains
+            return [
+                (ci, place)
+                for ci, place in super().write_readers(st, volume)
+                if not (place == 1 and chains[ci].head_mode == IMAGE and chains[ci].head == volume)
+            ]
+
+    caught = link(SkipsImageReaders(), 5)
+    assert caught.verdict == "failed" and "write to S" in caught.failure.detail  # type: ignore[union-attr]
+    assert "restored-copied-" in caught.failure.detail and "-n1" in caught.failure.detail  # type: ignore[union-attr]
+    right_write, right_leave = restore_copied.write_to_s, restore_copied.s_leaves
+    forgets = lambda x, data, whole=True: right_write(x, data, whole, wrong=True)  # noqa: E731
+    monkeypatch.setattr(restore_copied_refinement, "write_to_s", forgets)
+    drift = link(Spec(), 5)
+    assert drift.verdict == "failed" and "write to S" in drift.failure.detail  # type: ignore[union-attr]
+    monkeypatch.setattr(restore_copied_refinement, "write_to_s", right_write)
+    unclean = lambda x: right_leave(x, wrong=True)  # noqa: E731
+    monkeypatch.setattr(restore_copied_refinement, "s_leaves", unclean)
+    drift = link(Spec(), 5)
+    assert drift.verdict == "failed" and "S leaves" in drift.failure.detail  # type: ignore[union-attr]
+
+
 def test_which_volumes_have_an_image_follows_the_machine_and_availability(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
