@@ -25,9 +25,9 @@ cleaning leaves plain cascades from S, each with `unbounded.inv`.
 
 Control: a copy that moves data into S preserves the grain for C's first target only (a
 write to S still preserves it for every head). `proofs/restore_heads_refinement.py` ties the
-model to `Spec` up to a bound. Not modelled: a new snapshot of S while it is restored (it
-heads a new cascade as an image: `restored-then-copied` in the bounded shapes), frozen heads
-of clone cascades beside C, restores of restores.
+model to `Spec` up to a bound. A new snapshot of S while it is restored (it heads a new
+cascade as an image) is `proofs/restore_copied.py`. Not modelled: frozen heads of clone
+cascades beside C, restores of restores.
 """
 
 from __future__ import annotations
