@@ -34,6 +34,7 @@ import wrong_rules_c  # noqa: F401  (registers batch C)
 import wrong_rules_d  # noqa: F401  (registers batch D)
 import wrong_rules_e  # noqa: F401  (registers batch E)
 import wrong_rules_f  # noqa: F401  (registers batch F)
+import wrong_rules_g  # noqa: F401  (registers batch G)
 import z3
 from wrong_rules import WRONG
 
