@@ -341,3 +341,21 @@ def test_every_error_code_is_exercised() -> None:
     codes = {c[3] for c in CASES}
     # `unsupported` is what a less complete implementation answers; the reference supports all
     assert codes | {"unsupported"} == set(ERROR_CODES)
+
+
+def test_every_error_code_is_asked_of_implementations_by_a_shipped_scenario() -> None:
+    """Since stop 29: the engine's own tests above exercise every code, but what `check`
+    holds other implementations to is the scenario corpus, and it expected only 12 of the 16
+    codes an implementation can be refused with (an outside-written engine that accepted a
+    second restore in a restoring tree conformed). `limit` needs 256 maps (the engine's test
+    above); `unsupported` is an implementation's own answer."""
+    import json
+
+    from harness.campaign.corpus import SCENARIOS
+
+    expected = set()
+    for path in SCENARIOS.glob("*.json"):
+        for op in json.loads(path.read_text())["ops"]:
+            if "error" in op.get("expect", {}):
+                expected.add(op["expect"]["error"])
+    assert expected | {"limit", "unsupported"} == set(ERROR_CODES)

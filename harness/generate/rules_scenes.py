@@ -152,8 +152,9 @@ class SceneRules(MapRules):
     @precondition(lambda self: self.can("inject", "inject") and self.can(None, "create_map"))
     @rule(data=st.data(), fault=st.sampled_from(["bitmap", "flush", "io"]))
     def fault(self, data: st.DataObject, fault: str) -> None:
-        """A bitmap lost while one map stops and another copies, some I/O, then found; a
-        flush that fails after a prepare; an I/O error on a copying map."""
+        """A bitmap lost while one map stops and another copies, some I/O, then found (or the
+        suspended map stopped); a flush that fails after a prepare; an I/O error on a copying
+        map."""
         supports = self.record.hello.supports
         if fault == "flush" and self.can(None, "prepare"):
             name = self.pick_map(data, lambda r: accepts("prepare", r.state))
@@ -175,7 +176,14 @@ class SceneRules(MapRules):
             source = self.s.oracle.maps[started[0]].source
             self.send({"op": "inject", "map": started[0], "event": "bitmap_offline"})
             self._write_some(data, source)  # refused: offline while the bitmap is lost
-            self.send({"op": "inject", "map": started[0], "event": "bitmap_online"})
+            if self.can(None, "stop") and data.draw(st.booleans(), label="stop one suspended?"):
+                # a stop of a suspended map cannot clean (its bitmap is gone): it stops at
+                # once, as a forced stop does, dependents and all (product.md §1.3); the
+                # newest has the oldest reading through it
+                self.send({"op": "stop", "map": started[-1]})
+                self.send({"op": "status", "map": started[0]})
+            else:
+                self.send({"op": "inject", "map": started[0], "event": "bitmap_online"})
         if self.can(None, "settle"):
             self.send({"op": "settle"})
 
