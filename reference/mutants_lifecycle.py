@@ -11,7 +11,7 @@ from typing import Any
 
 from .engine import Engine
 from .errors import OpError
-from .maps import COPYING, IDLE, PREPARED, PREPARING, STOPPED, STOPPING, Map
+from .maps import COPYING, IDLE, PREPARED, PREPARING, STOPPED, STOPPING, SUSPENDED, Map
 
 
 class StatusProgressRoundsUp(Engine):
@@ -285,6 +285,35 @@ class TargetWritesUnrecorded(Engine):
             self.maps[name].record_difference(grain)
 
 
+class SecondRestoreAccepted(Engine):
+    """A restore is accepted while another map of its linked set is restoring (the product
+    allows one at a time: `restore_in_progress`)."""
+
+    def _check_startable(self, m: Map, restore: bool) -> None:
+        if self.is_restore(m) and restore:
+            restoring = [x for x in self.linked_maps(m.target) if x.restoring and x is not m]
+            for x in restoring:
+                x.restoring = False
+            try:
+                super()._check_startable(m, restore)
+            finally:
+                for x in restoring:
+                    x.restoring = True
+            return
+        super()._check_startable(m, restore)
+
+
+class SuspendedStopCleans(Engine):
+    """A stop of a suspended map goes stopping and cleans, as from copying (with its bitmap
+    lost it cannot: it stops at once, dependents and all)."""
+
+    def _stop(self, m: Map, force: bool, split: bool) -> None:
+        if m.state == SUSPENDED and not force and not split:
+            self.set_state(m, STOPPING, "stop")
+            return
+        super()._stop(m, force, split)
+
+
 LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     StatusProgressRoundsUp,
     CascadesListedBackwards,
@@ -307,4 +336,6 @@ LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     OneRateBandHalved,
     CopiedAtPrepare,
     TargetWritesUnrecorded,
+    SecondRestoreAccepted,
+    SuspendedStopCleans,
 )
