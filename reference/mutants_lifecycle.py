@@ -314,6 +314,19 @@ class SuspendedStopCleans(Engine):
         super()._stop(m, force, split)
 
 
+class ForcedStopLosesCompleteImage(Engine):
+    """A forced stop of a complete copy takes its target offline, as if it were incomplete."""
+
+    def force_stop(self, m: Map, cause: str) -> None:
+        victims = [m] + [self.maps[n] for n in self.dependents_of(m)]
+        for v in victims:
+            self.topology.remove_target(self.node_of(v))
+            v.restoring = False
+        for v in victims:
+            self.image_replaced(v.target)
+            self.set_state(v, STOPPED, cause if v is m else "dependent")
+
+
 LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     StatusProgressRoundsUp,
     CascadesListedBackwards,
@@ -338,4 +351,5 @@ LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     TargetWritesUnrecorded,
     SecondRestoreAccepted,
     SuspendedStopCleans,
+    ForcedStopLosesCompleteImage,
 )
