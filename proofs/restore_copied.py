@@ -43,7 +43,6 @@ from model.logic import Data, Patch
 
 from .forest import insert, landed, local, preserve, remove_target, write_target
 from .restore import (
-    Restored,
     background,
     insert_after_restored,
     remove_other,
@@ -52,9 +51,9 @@ from .restore import (
 )
 from .restore_heads import (
     Heads,
-    Snapshots,
     every_cascade,
     fresh_heads,
+    given_heads,
     heads_inv,
     in_a,
     in_c,
@@ -128,16 +127,16 @@ def new_snapshot(x: Copied) -> Copied:
     return in_new(x, lambda c: insert(c, image_of_s(x)))
 
 
-def s_leaves(x: Copied, wrong: bool = False) -> tuple[Cascade, Heads, Cascade]:
+def s_leaves(x: Copied, wrong: bool = False) -> tuple[Cascade, Cascade]:
     """S leaves C after cleaning: N's first target takes S's image if S does not hold the
     grain and the position above S does not present S's own grain (then N's head, turning
     physical, would show S's stale storage); then `restore.remove_restored`. The result: C as
-    a plain cascade from S, the A_j as they were, N headed by S's storage."""
+    a plain cascade from S, and N headed by S's storage (the A_j stay as they were)."""
     c = x.h.c
     owed = z3.And(z3.Not(c.split[c.r]), c.first < c.r)
     new = x.new if wrong else preserve(x.new, 1, image_of_s(x), owed)  # control: no cleaning
     ended = remove_restored(c)
-    return ended, x.h, replace(new, phys=z3.Store(new.phys, 0, ended.phys[0]))
+    return ended, replace(new, phys=z3.Store(new.phys, 0, ended.phys[0]))
 
 
 # -- obligations ------------------------------------------------------------------------------
@@ -152,8 +151,8 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     patch = z3.Const("cpatch", Patch)
     ok = copied_inv(x)
     other = z3.And(m >= 1, m <= c.n, m != c.r)
-    a = Cascade(x.h.a.n[j], x.h.a.split[j], x.h.a.phys[j], x.h.a.ref[j])
-    in_a_range = z3.And(j >= 1, j <= x.h.a.m, m >= 1, m <= a.n)
+    snaps = x.h.a.n[j]  # the length of A_j
+    in_a_range = z3.And(j >= 1, j <= x.h.a.m, m >= 1, m <= snaps)
     in_n = z3.And(m >= 1, m <= n.n)
 
     def keeps(post: Copied, *pre: Any) -> Any:
@@ -162,7 +161,7 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
     def of_c(step: Any) -> Any:
         return lambda h: in_c(h, step)
 
-    ended, heads, new = s_leaves(x, wrong == "end")
+    ended, new = s_leaves(x, wrong == "end")
     return {
         "unbounded-restore-copied-steps": [
             keeps(write_to_s(x, d, wrong=wrong == "write")),
@@ -185,7 +184,7 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
             keeps(
                 in_heads(x, lambda h: in_a(h, j, lambda y: remove_cleaned(y, m))),
                 in_a_range,
-                a.n >= 2,
+                snaps >= 2,
             ),
             keeps(in_new(x, lambda y: write_target(y, m, d)), in_n),
             keeps(in_new(x, lambda y: write_target(y, m, patch, whole=False)), in_n),
@@ -197,7 +196,7 @@ def _claims(wrong: str) -> dict[str, list[Any]]:
                 z3.And(ok, c.n >= 2),
                 z3.And(
                     inv(ended),
-                    every_cascade(heads, ended.phys[0]),
+                    every_cascade(x.h, ended.phys[0]),
                     new_inv(new, new.phys[0]),
                 ),
             ),
@@ -217,34 +216,17 @@ WRONG_RULES = {
 
 
 def _given(w: Any) -> Copied:
-    """A given state of the invariant: C of two positions, S restored at r = 2 from position
-    1, which holds w1 (so S reads w1 and its storage keeps w0); A_1 of one snapshot reading
-    w0 through its frozen head; N of one snapshot reading S's image w1, and a second that
+    """A given state of the invariant: `restore_heads.given_heads` (S restored at r = 2 reads
+    w1, its storage keeps w0), and N of one snapshot reading S's image w1 and a second that
     holds w2."""
     none = z3.K(z3.IntSort(), z3.BoolVal(False))
-    c = Restored(
-        z3.IntVal(2),
-        z3.IntVal(2),
-        z3.Store(none, 1, True),
-        z3.Store(z3.Store(z3.K(z3.IntSort(), w[0]), 1, w[1]), 2, w[0]),
-        z3.Store(z3.Store(z3.K(z3.IntSort(), w[0]), 1, w[1]), 2, w[1]),
-        z3.IntVal(1),
-    )
-    reads = z3.K(z3.IntSort(), w[0])
-    a = Snapshots(
-        z3.IntVal(1),
-        z3.K(z3.IntSort(), z3.IntVal(1)),
-        z3.K(z3.IntSort(), none),
-        z3.K(z3.IntSort(), reads),
-        z3.K(z3.IntSort(), reads),
-    )
     new = Cascade(
         z3.IntVal(2),
         z3.Store(none, 2, True),
         z3.Store(z3.K(z3.IntSort(), w[0]), 2, w[2]),
         z3.Store(z3.K(z3.IntSort(), w[1]), 2, w[2]),
     )
-    return Copied(Heads(c, a), new)
+    return Copied(given_heads(w), new)
 
 
 def not_vacuous() -> bool:
@@ -269,7 +251,7 @@ def broken_at_a_given_state(wrong: str) -> bool:
     if wrong == "write":
         solver.add(z3.Not(copied_inv(write_to_s(given, w[3], wrong=True))))
     else:
-        _, _, new = s_leaves(given, wrong=True)
+        _, new = s_leaves(given, wrong=True)
         solver.add(z3.Not(new_inv(new, new.phys[0])))
     return solver.check() == z3.sat
 

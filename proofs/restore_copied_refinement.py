@@ -12,7 +12,7 @@ clone and a new snapshot of V0, and V0 leaving C (after which N's head is V0's o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import z3
@@ -21,9 +21,9 @@ from model.logic import Data, Grain, Patch, and_
 from model.rules import Spec
 from model.state import State
 
-from .forest import landed, remove_target, write_target
+from .forest import remove_target, write_target
 from .refinement import Link, check_links, cleaned_away, index, linker, positions, related
-from .restore import background, insert_after_restored, remove_other, write_other
+from .restore import insert_after_restored
 from .restore_copied import (
     Copied,
     fresh_copied,
@@ -33,17 +33,19 @@ from .restore_copied import (
     s_leaves,
     write_to_s,
 )
-from .restore_heads import in_a, in_c
+from .restore_heads import Heads, in_c
 from .restore_heads_refinement import (
     cascades,
     cascades_with_image,
+    clone_links,
     heads_parts,
     heads_situation,
     plain_parts,
+    snapshot_links,
 )
 from .shapes import Situation, after
 from .steps import Step
-from .unbounded import Cascade, remove_cleaned, target_write
+from .unbounded import Cascade
 from .verdicts import Outcome
 
 Shape5 = tuple[int, int, int, int, int]
@@ -73,8 +75,9 @@ def copied_related(x: Copied, st: State, g: Any) -> Any:
     return and_(*parts)
 
 
-def _links(spec: Spec, shape: Shape5, g: Any, d: Any, patch: Any) -> list[Link]:
-    """Every operation of the model at one shape, as `Spec` steps and the model's own."""
+def _links(spec: Spec, shape: Shape5, g: Any, d: Any, patch: Any) -> tuple[Situation, list[Link]]:
+    """The shape, and every operation of the model there, as `Spec` steps and the model's
+    own."""
     clones, snaps, again, r, news = shape
     sit = copied_situation(spec, shape)
     x = fresh_copied(f"_{clones}_{snaps}_{again}_{r}_{news}")
@@ -83,10 +86,10 @@ def _links(spec: Spec, shape: Shape5, g: Any, d: Any, patch: Any) -> list[Link]:
     first = link("write to S", Step("write", "V0"), lambda y: write_to_s(y, d), first=True)
     found = cascades_with_image(sit.shape)
     if found is None:  # the rules build another shape: no state is related to the model
-        return [first]
+        return sit, [first]
     clones_chain, snaps_chain, image = found
     spare = sit.shape.volumes[-1]
-    ended, _, new = s_leaves(x)
+    ended, new = s_leaves(x)
     links = [
         first,
         patched(
@@ -97,7 +100,7 @@ def _links(spec: Spec, shape: Shape5, g: Any, d: Any, patch: Any) -> list[Link]:
         link(
             "new clone of S",
             Step("start", spare, "V0", map_type="clone"),
-            lambda y: in_heads(y, lambda h: in_c(h, insert_after_restored)),
+            _in_heads(lambda h: in_c(h, insert_after_restored)),
         ),
         link("new snapshot of S", Step("start", spare, "V0", map_type="snapshot"), new_snapshot),
         Link(
@@ -110,27 +113,10 @@ def _links(spec: Spec, shape: Shape5, g: Any, d: Any, patch: Any) -> list[Link]:
             False,
         ),
     ]
-    for i, v in enumerate(clones_chain.targets, start=1):
-        at = index(i)
-        links.append(
-            link(f"copy into {i}", Step("copy", v), _of_c(lambda c, at=at: background(c, at)))
-        )
-        if v != "V0":
-            links += [
-                link(
-                    f"write to {i}", Step("write", v), _of_c(lambda c, at=at: write_other(c, at, d))
-                ),
-                patched(
-                    f"partial write to {i}",
-                    Step("write", v, whole=False),
-                    _of_c(lambda c, at=at: write_other(c, at, patch, whole=False)),
-                ),
-                link(
-                    f"removal of {i}", cleaned_away(v), _of_c(lambda c, at=at: remove_other(c, at))
-                ),
-            ]
+    links += clone_links(link, patched, list(clones_chain.targets), d, patch, _in_heads)
     for j, chain in enumerate(snaps_chain, start=1):
-        links += _a_links(link, patched, index(j), list(chain.targets), d, patch)
+        targets = list(chain.targets)
+        links += snapshot_links(link, patched, index(j), targets, d, patch, _in_heads)
     for i, v in enumerate(image.targets if image else (), start=1):
         at = index(i)
         links += [
@@ -150,7 +136,7 @@ def _links(spec: Spec, shape: Shape5, g: Any, d: Any, patch: Any) -> list[Link]:
                 lambda y, at=at: in_new(y, lambda c: remove_target(c, at)),
             ),
         ]
-    return links
+    return sit, links
 
 
 def _ended(ended: Cascade, new: Cascade, x: Copied, post: State, g: Any, news: int) -> Any:
@@ -168,41 +154,9 @@ def _ended(ended: Cascade, new: Cascade, x: Copied, post: State, g: Any, news: i
     return and_(*parts)
 
 
-def _of_c(step: Any) -> Any:
-    """An operation of C, as a step of the model."""
-    return lambda y: in_heads(y, lambda h: in_c(h, step))
-
-
-def _a_links(link: Any, patched: Any, j: Any, targets: list[str], d: Any, patch: Any) -> list[Link]:
-    """Writes (whole and partial) to every target of A_j, and their removals if A_j has two."""
-
-    def of_a(step: Any) -> Any:
-        return lambda y: in_heads(y, lambda h: in_a(h, j, step))
-
-    out = []
-    for i, v in enumerate(targets, start=1):
-        at = index(i)
-        out += [
-            link(
-                f"write to snapshot {i} of A_{j}",
-                Step("write", v),
-                of_a(lambda a, at=at: target_write(a, at, d)),
-            ),
-            patched(
-                f"partial write to snapshot {i} of A_{j}",
-                Step("write", v, whole=False),
-                of_a(lambda a, at=at: target_write(a, at, landed(a.ref[at], patch, False))),
-            ),
-        ]
-        if len(targets) >= 2:
-            out.append(
-                link(
-                    f"removal of snapshot {i} of A_{j}",
-                    cleaned_away(v),
-                    of_a(lambda a, at=at: remove_cleaned(a, at)),
-                )
-            )
-    return out
+def _in_heads(step: Callable[[Heads], Heads]) -> Callable[[Copied], Copied]:
+    """A step of the frozen-heads model, as a step of this one (N untouched)."""
+    return lambda y: in_heads(y, step)
 
 
 def every_shape(bound: int) -> Iterator[Shape5]:
@@ -222,10 +176,7 @@ def check_copied_refinement(spec: Spec, bound: int) -> Outcome:
     g = z3.Const("g", Grain)
     d = z3.Const("d", Data)
     patch = z3.Const("patch", Patch)
-    shapes = (
-        (copied_situation(spec, shape), _links(spec, shape, g, d, patch))
-        for shape in every_shape(bound)
-    )
+    shapes = (_links(spec, shape, g, d, patch) for shape in every_shape(bound))
     out = check_links("unbounded-restore-copied-refines-spec", "the copied model", spec, shapes)
     if out.verdict == "proved":
         out.note = f"V0 restored with c clones, s snapshots, `again`, news: total <= {bound - 1}"

@@ -248,15 +248,10 @@ def not_vacuous() -> bool:
     return holds_of(w, heads_inv(Heads(c, a)))
 
 
-def broken_at_a_given_state(wrong: str) -> bool:
-    """The control, decided on a given state W instead of searched for: Inv holds of W (a
-    check that is quantifier-free once negated) and the wrong rule's step from W breaks Inv
-    (satisfiable: quantifier-free too). W: C of two positions, S restored at r = 2 from
-    position 1, which holds w1 (so S reads w1, and its storage keeps w0); A_1 of one snapshot
-    reading S's old grain w0. The step: a write of w2 to position 1, whose copy-on-write
-    moves w1 into S. Z3's search for such a state, under the quantified invariant of arrays
-    of arrays, took from 0.3 s to over 90 s depending on the terms the process held."""
-    w = z3.Consts("gw0 gw1 gw2", Data)
+def given_heads(w: Any) -> Heads:
+    """A given state of the invariant, with w[0] and w[1] distinct data: C of two positions,
+    S restored at r = 2 from position 1, which holds w1 (so S reads w1, and its storage keeps
+    w0); A_1 of one snapshot reading S's old grain w0."""
     none = z3.K(z3.IntSort(), z3.BoolVal(False))
     c = Restored(
         z3.IntVal(2),
@@ -274,7 +269,19 @@ def broken_at_a_given_state(wrong: str) -> bool:
         z3.K(z3.IntSort(), reads),
         z3.K(z3.IntSort(), reads),
     )
-    given = Heads(c, a)
+    return Heads(c, a)
+
+
+def broken_at_a_given_state(wrong: str) -> bool:
+    """The control, decided on a given state W instead of searched for: Inv holds of W (a
+    check that is quantifier-free once negated) and the wrong rule's step from W breaks Inv
+    (satisfiable: quantifier-free too). W: C of two positions, S restored at r = 2 from
+    position 1, which holds w1 (so S reads w1, and its storage keeps w0); A_1 of one snapshot
+    reading S's old grain w0. The step: a write of w2 to position 1, whose copy-on-write
+    moves w1 into S. Z3's search for such a state, under the quantified invariant of arrays
+    of arrays, took from 0.3 s to over 90 s depending on the terms the process held."""
+    w = z3.Consts("gw0 gw1 gw2", Data)
+    given = given_heads(w)
     if not holds_of(w, heads_inv(given)):
         return False  # not a state of the invariant: it shows nothing
     after = in_c(given, lambda y: write_other(y, z3.IntVal(1), w[2]), wrong == "copy")

@@ -12,7 +12,7 @@ restore's start included. A per-type claim: under the mixed policy V0 heads one 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import z3
@@ -25,6 +25,7 @@ from model.state import State
 from .forest import landed
 from .refinement import Link, check_links, cleaned_away, index, linker, positions, related
 from .restore import (
+    Restored,
     background,
     insert_after_restored,
     remove_other,
@@ -168,29 +169,9 @@ def _links(
             False,
         ),
     ]
-    for i, v in enumerate(found[0].targets, start=1):
-        at = index(i)
-        links.append(
-            link(f"copy into {i}", Step("copy", v), _in_c(lambda c, at=at: background(c, at)))
-        )
-        if v != "V0":
-            links += [
-                link(
-                    f"write to {i}", Step("write", v), _in_c(lambda c, at=at: write_other(c, at, d))
-                ),
-                patched(
-                    f"partial write to {i}",
-                    Step("write", v, whole=False),
-                    _in_c(lambda c, at=at: write_other(c, at, patch, whole=False)),
-                ),
-                link(
-                    f"removal of {i}",
-                    cleaned_away(v),
-                    _in_c(lambda c, at=at: remove_other(c, at)),
-                ),
-            ]
+    links += clone_links(link, patched, list(found[0].targets), d, patch)
     for j, chain in enumerate(found[1], start=1):
-        links += _snapshot_links(link, patched, index(j), list(chain.targets), d, patch)
+        links += snapshot_links(link, patched, index(j), list(chain.targets), d, patch)
     yield sit, links
     yield _start(spec, shape, h, g, d)
 
@@ -200,15 +181,56 @@ def _partial_s(patch: Any) -> Any:
     return lambda y: write_s(y, patch, whole=False)
 
 
-def _in_c(step: Any) -> Any:
-    """An operation of C, as a step of the model."""
-    return lambda y: in_c(y, step)
+Lift = Callable[[Callable[[Heads], Heads]], Callable[[Any], Any]]
 
 
-def _snapshot_links(
-    link: Any, patched: Any, j: Any, targets: list[str], d: Any, patch: Any
+def _as_is(step: Callable[[Heads], Heads]) -> Callable[[Any], Any]:
+    """A step of the frozen-heads model, as a step of that model itself."""
+    return step
+
+
+def clone_links(
+    link: Any, patched: Any, targets: list[str], d: Any, patch: Any, lift: Lift = _as_is
 ) -> list[Link]:
-    """Writes (whole and partial) to every target of A_j, and their removals if A_j has two."""
+    """Background copy into every position of C, and writes (whole and partial) to and the
+    removal of every target but S; `lift` makes a step of the frozen-heads model one of the
+    model the links are about (`restore_copied_refinement` wraps it in its own)."""
+
+    def of_c(step: Callable[[Restored], Restored]) -> Callable[[Any], Any]:
+        return lift(lambda h: in_c(h, step))
+
+    out = []
+    for i, v in enumerate(targets, start=1):
+        at = index(i)
+        out.append(
+            link(f"copy into {i}", Step("copy", v), of_c(lambda c, at=at: background(c, at)))
+        )
+        if v != "V0":
+            out += [
+                link(
+                    f"write to {i}", Step("write", v), of_c(lambda c, at=at: write_other(c, at, d))
+                ),
+                patched(
+                    f"partial write to {i}",
+                    Step("write", v, whole=False),
+                    of_c(lambda c, at=at: write_other(c, at, patch, whole=False)),
+                ),
+                link(
+                    f"removal of {i}", cleaned_away(v), of_c(lambda c, at=at: remove_other(c, at))
+                ),
+            ]
+    return out
+
+
+def snapshot_links(
+    link: Any, patched: Any, j: Any, targets: list[str], d: Any, patch: Any, lift: Lift = _as_is
+) -> list[Link]:
+    """Writes (whole and partial) to every target of A_j, and their removals if A_j has two;
+    `lift` as for `clone_links`."""
+
+    def of_a(step: Callable[[Cascade], Cascade]) -> Callable[[Any], Any]:
+        return lift(lambda h: in_a(h, j, step))
+
     out = []
     for i, v in enumerate(targets, start=1):
         at = index(i)
@@ -216,14 +238,12 @@ def _snapshot_links(
             link(
                 f"write to snapshot {i} of A_{j}",
                 Step("write", v),
-                lambda y, at=at: in_a(y, j, lambda a: target_write(a, at, d)),
+                of_a(lambda a, at=at: target_write(a, at, d)),
             ),
             patched(
                 f"partial write to snapshot {i} of A_{j}",
                 Step("write", v, whole=False),
-                lambda y, at=at: in_a(
-                    y, j, lambda a: target_write(a, at, landed(a.ref[at], patch, False))
-                ),
+                of_a(lambda a, at=at: target_write(a, at, landed(a.ref[at], patch, False))),
             ),
         ]
         if len(targets) >= 2:
@@ -231,7 +251,7 @@ def _snapshot_links(
                 link(
                     f"removal of snapshot {i} of A_{j}",
                     cleaned_away(v),
-                    lambda y, at=at: in_a(y, j, lambda a: remove_cleaned(a, at)),
+                    of_a(lambda a, at=at: remove_cleaned(a, at)),
                 )
             )
     return out
