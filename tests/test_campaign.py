@@ -81,6 +81,28 @@ def test_counts_a_rule_may_get_right_only_while_small_are_goals() -> None:
     assert COUNT_GOALS[0] not in {g.name for g in no_groups}
 
 
+def test_a_mandatory_goal_the_earlier_rounds_missed_is_pursued_by_a_goal_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mandatory goals are not left to chance: with the main, long and gap rounds and the
+    corpus switched off, nothing is reached, and goal rounds alone (every rule family on)
+    reach all but a count goal or two, each round ending at its goal. A conforming engine's
+    campaign in CI was inconclusive for lack of one `stop_group` that a goal round finds."""
+    from harness.campaign import rounds
+
+    for name in ("_main_rounds", "_long_round", "_gap_rounds"):
+        monkeypatch.setattr(rounds, name, lambda *a: None)
+    hello = Hello.parse(open_driver("reference").request({"op": "hello"}))
+    mandatory = {g.name for g in Coverage().required(hello)}
+    v = campaign("reference", examples=1, corpus=[])
+    assert v.goal_rounds >= 3 and v.goal_sequences < v.goal_rounds * rounds.GOAL_TRIES
+    assert set(v.missing) <= set(COUNT_GOALS), v.missing
+    assert len(set(v.reached) & mandatory) >= len(mandatory) - 2
+    monkeypatch.setattr(rounds, "_goal_rounds", lambda *a: None)  # the control: none run
+    off = campaign("reference", examples=1, corpus=[])
+    assert off.status == "inconclusive" and set(off.missing) == mandatory and not off.goal_rounds
+
+
 def test_refusing_everything_is_never_conforming() -> None:
     v = campaign("python:reference.wrappers:RefusesEverything", examples=20)
     assert v.status == "nonconformance" and v.kind == "refused" and v.exit_code == 1

@@ -32,6 +32,8 @@ def merge(verdicts: list[Verdict], claimed: int, seeds: list[int | None]) -> Ver
     out.rounds = sum(v.rounds for v in verdicts)
     out.gap_rounds = sum(v.gap_rounds for v in verdicts)
     out.gap_sequences = sum(v.gap_sequences for v in verdicts)
+    out.goal_rounds = sum(v.goal_rounds for v in verdicts)
+    out.goal_sequences = sum(v.goal_sequences for v in verdicts)
     out.long_sequences = sum(v.long_sequences for v in verdicts)
     out.deepest = max(v.deepest for v in verdicts)
     out.reached = sorted(set().union(*(v.reached for v in verdicts)))
@@ -46,6 +48,7 @@ def merge(verdicts: list[Verdict], claimed: int, seeds: list[int | None]) -> Ver
     out.domain_gaps = _gaps(verdicts)
     out.not_verified = {k: r for v in verdicts for k, r in v.not_verified.items()}
     out.faults = [f for v in verdicts for f in v.faults]
+    out.close_errors = [e for v in verdicts for e in v.close_errors][:5]
     out.corpus = verdicts[0].corpus
     out.workers = [_line(i, v, seeds[i]) for i, v in enumerate(verdicts)]
     if out.status == "conforms" and out.missing:

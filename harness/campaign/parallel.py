@@ -6,7 +6,8 @@ implementation (its own exec process, its own qemu-storage-daemon, ...), runs `r
 with a seed derived from the campaign's (`derive_seed`: worker 0 keeps the campaign seed, so
 one worker is exactly the single-process run) and its share of the sequences, and saves to
 and replays from the one example database they all name. Worker 0 alone replays the scenario
-corpus and the regressions, and fills the domain's gaps (`rounds.py`) after its main run.
+corpus and the regressions, and after its main run fills the domain's gaps and pursues the
+goals it missed (`rounds.py`).
 
 The first worker to find a failure claims it (a shared counter) and stops the others: each
 checks the stop event before every new sequence and ends with status `stopped`; only the

@@ -1,6 +1,7 @@
 """Hypothesis's part of a campaign: one run of `examples` sequences, rounds of them until the
 time is up for a soak run, then a long round, then rounds that each focus on one corner of the
-input domain the earlier runs never drew.
+input domain the earlier runs never drew, then rounds that each pursue one mandatory goal the
+earlier runs never reached.
 
 The long round is a few sequences `LONG_FACTOR` times as long as the others (one per
 `LONG_EVERY` sequences asked for). Faults that need state to pile up — every n-th write, a
@@ -14,6 +15,14 @@ some edges are never drawn. So after the main run every (field, bucket) the impl
 supports and the campaign did not reach gets a round of its own, a separate Hypothesis run
 whose sequences all focus on it (fixed for the run, so Hypothesis sees consistent
 generation), until it is drawn or `GAP_TRIES` sequences have tried.
+
+Mandatory goals (`coverage.py`) were left to chance the same way: a conforming engine's
+campaign reached `stop_group accepted` once in 40 sequences at one seed, and on a loaded
+machine (where the workers' shared example database is read in another order) not at all —
+`inconclusive`. So every mandatory goal still unreached gets a *goal round*: a Hypothesis run
+whose sequences have every rule family on (no swarm subset can leave the goal's operations
+out), ended as soon as the goal is reached or after `GOAL_TRIES` sequences. An engine that
+refuses what it declares still misses the goal, and stays `inconclusive`.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from .verdict import Verdict
 
 SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
 GAP_TRIES = 5  # sequences a gap round may take to draw its corner of the domain
+GOAL_TRIES = 10  # sequences a goal round may take to reach its goal
 LONG_FACTOR = 10  # the long round's sequences have this many times the steps
 LONG_EVERY = 25  # one long sequence per this many sequences asked for (at least one)
 
@@ -63,6 +73,11 @@ def run_hypothesis(
                     _gap_rounds(record, plan, verdict, database)
                 finally:
                     verdict.gap_sequences = record.sequences - before
+                before = record.sequences
+                try:
+                    _goal_rounds(record, plan, verdict, database)
+                finally:
+                    verdict.goal_sequences = record.sequences - before
     except FailureFound:
         assert record.found is not None
         raise record.found from None
@@ -184,3 +199,36 @@ def _gap_rounds(
                 raise
         finally:
             domain.fixed_focus, record.on_example = None, then
+
+
+def _goal_rounds(
+    record: Record, plan: Plan, verdict: Verdict, database: ExampleDatabase | None
+) -> None:
+    """A round per mandatory goal not reached yet, each a Hypothesis run whose every
+    sequence has every rule family on, ended as soon as the goal is reached."""
+    config = _config(plan, database, GOAL_TRIES)
+    then = record.on_example
+    coverage, policies = record.coverage, record.options.policies
+
+    def missing() -> list[str]:
+        return coverage.missing(record.hello, policies)
+
+    for n, goal in enumerate(missing(), start=1):
+        if goal not in missing():  # an earlier round reached it too
+            continue
+
+        def on_example(rec: Record, goal: str = goal) -> None:
+            if goal in coverage.reached and not rec.failing:
+                raise CampaignStopped("covered")
+            if then is not None:
+                then(rec)
+
+        record.pursuing, record.on_example = goal, on_example
+        verdict.goal_rounds += 1
+        try:
+            _run(record, plan, config, 2000 + n)
+        except CampaignStopped as stop:
+            if stop.reason != "covered":
+                raise
+        finally:
+            record.pursuing, record.on_example = None, then

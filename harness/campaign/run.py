@@ -251,6 +251,7 @@ def _coverage(record: Record, verdict: Verdict) -> None:
     verdict.domain = values(record.domain)
     verdict.domain_gaps = record.domain.gaps()
     verdict.faults = list(record.session.faults) if record.session else []
+    verdict.close_errors = record.close_errors[:5]
 
 
 def _save(verdict: Verdict, plan: Plan) -> None:

@@ -62,6 +62,9 @@ class Verdict:
     rounds: int = 1  # Hypothesis runs (a soak run has several)
     gap_rounds: int = 0  # runs focused on a corner of the domain the others never drew
     gap_sequences: int = 0  # the sequences those runs took
+    close_errors: list[str] = field(default_factory=list)  # the implementation's failed closes
+    goal_rounds: int = 0  # runs pursuing a mandatory goal the others never reached
+    goal_sequences: int = 0  # the sequences those runs took
     long_sequences: int = 0  # sequences of the long round (LONG_FACTOR times the steps)
     duration: float | None = None  # seconds asked for (a soak run), instead of a budget
     workers: list[dict[str, Any]] = field(default_factory=list)  # per worker, when several

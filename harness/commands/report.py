@@ -27,6 +27,8 @@ def print_verdict(console: Console, v: Verdict, driver: str) -> None:
     table.add_row("verdict", SHOWN[v.status] + (f" ({escape(v.kind)})" if v.kind else ""))
     asked = f"for {v.duration:.0f}s" if v.duration else f"{v.budget} asked"
     gaps = f", {v.gap_sequences} in {v.gap_rounds} gap rounds" if v.gap_rounds else ""
+    if v.goal_rounds:
+        gaps += f", {v.goal_sequences} in {v.goal_rounds} goal rounds"
     rounds = f", {v.rounds} Hypothesis runs" if v.rounds > 1 else ""
     long = f", {v.long_sequences} long" if v.long_sequences else ""
     table.add_row("sequences", f"{v.sequences} ({asked}{long}{gaps}{rounds})")
@@ -48,6 +50,8 @@ def print_verdict(console: Console, v: Verdict, driver: str) -> None:
         table.add_row("domain not reached", escape(gaps))
     if v.faults:
         table.add_row("declared faults", f"{len(v.faults)} (each followed, none a verdict)")
+    if v.close_errors:  # not a verdict (that is about the answers), but worth knowing
+        table.add_row("closing failed", escape("\n".join(v.close_errors)))
     table.add_row("seed", f"{v.seed}   (example database: {escape(v.database)})")
     console.print(table)
     if v.status == "conforms":

@@ -222,6 +222,8 @@ class Base(RuleBasedStateMachine):
         self.size = self.declared_size(self.size)
         record.domain.note("create_volume.size", bucket(self.size, low, high))
         self.families = frozenset(f for f, on in zip(FAMILIES, families, strict=True) if on)
+        if record.pursuing is not None:  # a goal round: no swarm subset leaves the goal out
+            self.families = frozenset(FAMILIES)
         if not record.failing:
             record.sequences += 1
         if record.on_example is not None:

@@ -6,7 +6,6 @@ last sequence, coverage and the driver's fate from it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,6 +50,8 @@ class Record:
     found: Nonconformance | None = None  # the first nonconformance met
     stop_at_failure: bool = True  # FailureFound at the next sequence (off for HypoFuzz)
     on_example: Callable[[Record], None] | None = None  # progress reporting
+    close_errors: list[str] = field(default_factory=list)  # closes that raised or hung
+    pursuing: str | None = None  # the mandatory goal a goal round pursues (every family on)
 
     def __post_init__(self) -> None:
         self.domain = Domain(self.hello)
@@ -86,10 +87,13 @@ class Record:
         return self.history + (self.session.log if self.session is not None else [])
 
     def close_sut(self) -> None:
-        """Release the implementation (a failing close is not a verdict of its own)."""
+        """Release the implementation. A failing close is not a verdict of its own (the
+        verdict is about the answers), but it is kept, and the report says it."""
         if self.sut is not None:
-            with contextlib.suppress(DriverError):
+            try:
                 self.sut.close()
+            except DriverError as err:
+                self.close_errors.append(f"{err.verdict}: {err.message}")
             self.sut = None
 
     def close(self) -> None:
