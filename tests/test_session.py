@@ -107,6 +107,99 @@ def test_each_check_catches_its_seeded_bug(cls: type, kind: str, words: str) -> 
     assert s.log[-1].expect is not None or kind == "malformed"  # the failing op is logged
 
 
+class InternalsRefused(Wrapper):
+    """Lists its internals as exposed (the reference's hello) and refuses every query of them."""
+
+    def handle(self, request: Any) -> dict[str, Any]:
+        if isinstance(request, dict) and request.get("op") == "internals":
+            return self.refuse("unsupported")
+        return super().handle(request)
+
+
+class InternalsGarbled(Wrapper):
+    """Answers its internals with a shape the vocabulary does not allow."""
+
+    def change(self, request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if request["op"] == "internals" and answer.get("ok"):
+            answer["maps"] = "none"
+        return answer
+
+
+class EveryGrainSplit(Wrapper):
+    """Its internals say every target holds every grain; the targets do not, and its images
+    are right (the engine's): only the step check can see it."""
+
+    def change(self, request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if request["op"] == "internals" and answer.get("ok"):
+            for m in answer["maps"].values():
+                m["split"] = "1" * len(m["split"])
+        return answer
+
+
+class StartMisplacedWithOddEvent(Wrapper):
+    """Its internals list every cascade backwards, and its start answers report an event of a
+    cause no plain start has: gating the start rule on the implementation's own events let
+    that turn the check off."""
+
+    def change(self, request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        if request["op"] == "internals" and answer.get("ok"):
+            for c in answer["cascades"]:
+                c["volumes"].reverse()
+        if request["op"] == "start" and answer.get("ok"):
+            answer["events"] = [*answer.get("events", []), {"map": "m", "cause": "restore"}]
+        return answer
+
+
+STEPS = [
+    {"op": "write", "volume": "S", "block": 0, "data": ["a", "b", "c", "d"]},
+    {"op": "create_map", "map": "m", "source": "S", "target": "T", "type": "snapshot"},
+    {"op": "start", "map": "m"},
+    {"op": "write", "volume": "S", "block": 0, "data": ["x"]},
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind", "words", "at"),
+    [
+        (InternalsRefused, "refused", "internals refused (unsupported", "write"),
+        (InternalsGarbled, "malformed", "the answer to internals has the wrong shape", "write"),
+        (EveryGrainSplit, "step", "", "write"),
+        (StartMisplacedWithOddEvent, "step", "", "start"),
+    ],
+)
+def test_the_step_check_catches_its_seeded_bugs_and_cannot_be_turned_off(
+    cls: type, kind: str, words: str, at: str
+) -> None:
+    """An implementation whose hello exposes internals is held to them: a refused or garbled
+    `internals` is a nonconformance (it used to skip the step check silently), and the start
+    rule runs whatever events the implementation reports (at the start, not a step later).
+    Each wrapper's images are the reference's own, so no other check sees these: with the
+    step check off the same steps pass."""
+    s = session(f"python:tests.test_session:{cls.__name__}")
+    setup(s)
+    sent = []
+    with pytest.raises(Nonconformance) as err:
+        for op in STEPS:
+            sent.append(op["op"])
+            s.send(op)
+    assert err.value.kind == kind and words in err.value.message, err.value.message
+    assert sent[-1] == at, sent
+    plain = session(f"python:tests.test_session:{cls.__name__}", step_check=False)
+    setup(plain)
+    for op in STEPS:
+        plain.send(op)
+    plain.observe()
+
+
+def test_exposing_internals_without_the_operations_to_read_them_is_a_malformed_hello() -> None:
+    from harness.core.hello import HelloError
+
+    hello = Engine().handle({"op": "hello"})
+    for op in ("internals", "status"):
+        with pytest.raises(HelloError, match="exposing internals needs"):
+            Hello.parse({**hello, "ops": [o for o in hello["ops"] if o != op]})
+
+
 def test_unsupported_refusal_hints_at_declaring_it() -> None:
     class Unsupported(Wrapper):
         def handle(self, request: Any) -> dict[str, Any]:

@@ -74,6 +74,11 @@ class Hello:
         pace = answer.get("pace", "exact")
         if pace not in PACES:
             raise HelloError(f"hello: pace must be one of {', '.join(PACES)}, not {pace!r}")
+        if "internals" in exposes and not {"internals", "status"} <= ops:
+            raise HelloError(
+                "hello: exposing internals needs the internals and status operations (the "
+                "step check asks both)"
+            )
         if pace == "own" and "status" not in ops:
             raise HelloError("hello: pace own needs status (the harness follows its states)")
         may_fault = answer.get("may_fault", False)

@@ -23,10 +23,20 @@ class Internals:
     checker: StepCheck
 
     def _note_map(self, name: str) -> None:
+        """A new map's definition, for the step check, from the implementation's status of
+        it (a refusal or a wrong shape would silently leave the map's starts unchecked)."""
         a = self._ask({"op": "status", "map": name}, "probe")
-        if a.get("ok") and answer_problem("status", a) is None:
-            self._orders += 1
-            self.defs[name] = MapDef.from_status(name, a, self._orders)
+        if not a.get("ok"):
+            raise Nonconformance(
+                "refused", f"status of {name}, just created, refused ({a.get('error')})"
+            )
+        problem = answer_problem("status", a)
+        if problem:
+            raise Nonconformance(
+                "malformed", f"the answer to status has the wrong shape: {problem}"
+            )
+        self._orders += 1
+        self.defs[name] = MapDef.from_status(name, a, self._orders)
 
     def _grains_of(self, op: dict[str, Any]) -> list[int] | None:
         """The grains a step can touch: a write's own; a start's none but one (only cascades
@@ -46,9 +56,7 @@ class Internals:
         request: dict[str, Any] = {"op": "internals"}
         if grains is not None:
             request["grains"] = grains
-        a = self._ask(request, "probe")
-        if not a.get("ok") or answer_problem("internals", a):
-            return None
+        a = self.ask_internals(request)
         states = {n: r.state for n, r in self.oracle.maps.items()}
         try:
             return build_state(a, self.defs, states, grains=grains)
@@ -57,9 +65,30 @@ class Internals:
                 "step", f"the internals cannot be read as cascades, bitmaps and grains: {err!r}"
             ) from None
 
-    def _check_step(self, before: Any, op: dict[str, Any], answer: dict[str, Any]) -> None:
+    def ask_internals(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The implementation's internals. It declared them exposed, so a refusal or an
+        answer of the wrong shape is a nonconformance: skipping the step check instead let
+        an implementation turn off the only check of where grain copies land (type
+        separation among them) by refusing one query."""
+        a = self._ask(request, "probe")
+        if not a.get("ok"):
+            raise Nonconformance(
+                "refused",
+                f"internals refused ({a.get('error')}: {a.get('message')}), though the "
+                "implementation's hello lists them as exposed",
+            )
+        problem = answer_problem("internals", a)
+        if problem:
+            raise Nonconformance(
+                "malformed", f"the answer to internals has the wrong shape: {problem}"
+            )
+        return a
+
+    def _check_step(
+        self, before: Any, op: dict[str, Any], answer: dict[str, Any], spec: dict[str, Any]
+    ) -> None:
         try:
-            self._step_rules(before, op, answer)
+            self._step_rules(before, op, answer, spec)
         except (KeyError, IndexError, ValueError) as err:  # internals that contradict the maps
             raise Nonconformance(
                 "step",
@@ -67,16 +96,21 @@ class Internals:
                 f"(no map or bitmap for {err}); the rules cannot be applied to them",
             ) from None
 
-    def _step_rules(self, before: Any, op: dict[str, Any], answer: dict[str, Any]) -> None:
+    def _step_rules(
+        self, before: Any, op: dict[str, Any], answer: dict[str, Any], spec: dict[str, Any]
+    ) -> None:
+        """The rules judge one step. Whether a start is a plain one (checked against the
+        start rule) is the specification's word: an implementation reporting a cause of its
+        own would otherwise turn the check off."""
         problem = None
         self.checker.predicted = None
         kind = op["op"]
         if kind == "write":
             problem = self.checker.write(before, op, answer, self.grain_size)
         elif kind == "start" and op["map"] in self.defs:
-            causes = {e["cause"] for e in answer.get("events", [])}
+            causes = {e["cause"] for e in spec.get("events", [])}
             if causes <= {"prepare", "flushed", "start"}:
-                after = self._ask({"op": "internals"}, "probe")
+                after = self.ask_internals({"op": "internals"})
                 problem = self.checker.start(before, self.defs[op["map"]], after["cascades"])
         elif kind == "copy" and op["map"] in self.defs:
             problem = self.checker.background(before, self.defs[op["map"]].target, answer)

@@ -133,7 +133,7 @@ class Session(Pace, Internals):
         if self.on_step is not None:
             self.on_step(entry, state_before, spec_answer)
         if before is not None and answer["ok"]:
-            self._check_step(before, op, answer)
+            self._check_step(before, op, answer, spec_answer)
         if self._sweep and kind not in QUERY_OPS:
             self._states_sweep()
         if self.observe_every_step and origin == "generated":
