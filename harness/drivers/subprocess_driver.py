@@ -5,7 +5,9 @@ own. Each request gets an `"id"` (1, 2, ...) and its answer must echo it. Whatev
 does, the harness gets a named verdict, within the timeout plus a bounded margin, in bounded
 memory, and the child's whole process group is reaped:
 
-- it exits, or closes its standard output (even if it keeps running): `crashed`;
+- it exits, or closes its standard output (even if it keeps running): `crashed` — also when
+  a process it started still holds that output open (the wait for an answer looks at the
+  child every `POLL` seconds);
 - it does not answer within the timeout: `timeout`;
 - it prints something that is not a JSON object with a boolean `ok`, or a line longer than
   `max_line` bytes (the rest of that line is read and dropped, never kept): `garbage`;
@@ -25,6 +27,7 @@ import shlex
 import signal
 import subprocess
 import threading
+import time
 from typing import IO, Any
 
 from .base import Driver, DriverError
@@ -34,6 +37,7 @@ MAX_LINE = 64 << 20  # bytes in one answer line
 STDERR_TAIL = 4096  # bytes of standard error kept for verdicts
 CHUNK = 1 << 16
 GRACE = 2.0  # seconds a child gets to exit after its input is closed
+POLL = 1.0  # seconds between looks at whether the child still runs, while waiting
 
 
 def _not_json(token: str) -> Any:
@@ -153,10 +157,7 @@ class ExecDriver(Driver):
             self.proc.stdin.flush()
         except (OSError, ValueError):
             raise self._fail("crashed", f"the process exited before {what} was sent") from None
-        try:
-            kind, raw = self._answers.get(timeout=self.timeout)
-        except queue.Empty:
-            raise self._fail("timeout", f"no answer to {what} within {self.timeout:g}s") from None
+        kind, raw = self._answer(what)
         if kind == "eof":
             raise self._fail("crashed", self._why_eof(what))
         if kind == "toolong":
@@ -164,6 +165,29 @@ class ExecDriver(Driver):
                 "garbage", f"the answer to {what} is a line longer than {self.max_line} bytes"
             )
         return self._decode(raw, ident, what)
+
+    def _answer(self, what: str) -> tuple[str, bytes]:
+        """The next line the reader thread saw (or its end), waiting up to the timeout; a
+        child that exited is `crashed` at once, even while a process it started keeps its
+        standard output open (no end of file ever comes then)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._fail("timeout", f"no answer to {what} within {self.timeout:g}s")
+            try:
+                return self._answers.get(timeout=min(left, POLL))
+            except queue.Empty:
+                code = self.proc.poll()
+            if code is not None:
+                try:  # a line it wrote just before exiting is still its answer
+                    return self._answers.get(timeout=POLL)
+                except queue.Empty:
+                    raise self._fail(
+                        "crashed",
+                        f"the process exited (code {code}) instead of answering {what}; a "
+                        "process it started still holds its standard output",
+                    ) from None
 
     def _why_eof(self, what: str) -> str:
         try:
