@@ -80,6 +80,10 @@ CASES = {
         "out_of_order",
     ),
     "closes stdout, keeps running": ("if n == 30: os.close(1); time.sleep(600)", "crashed"),
+    "exits at request 30, a process it forked keeping stdout open": (
+        "if n == 30:\n    if os.fork() == 0: time.sleep(600)\n    os._exit(0)",
+        "crashed",
+    ),
     "answers NaN, which is not JSON": (
         'if n == 30: print(\'{"ok": true, "id": %d, "x": NaN}\' % ident, flush=True); continue',
         "garbage",
@@ -249,7 +253,9 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, tex
 
 
 IN_PROCESS = """
+import os
 import sys
+import threading
 import time
 from reference import Engine
 
@@ -303,6 +309,12 @@ IN_PROCESS_CASES = {
     "hangs in an endless loop": ("def twist(a):\n    while True: pass", "timeout"),
     # the implementation's own, not the user's Ctrl-C (which is counted, and stops the run)
     "raises KeyboardInterrupt": ("def twist(a): raise KeyboardInterrupt()", "crashed"),
+    # what it does to the harness's process: put back, and a verdict (harness/drivers/guard.py)
+    "moves the working directory": ("def twist(a):\n    os.chdir('/')\n    return a", "crashed"),
+    "starts a thread that raises": (
+        "def twist(a):\n    threading.Thread(target=lambda: 1 / 0).start()\n    return a",
+        "crashed",
+    ),
 }
 
 
@@ -315,11 +327,35 @@ def test_an_in_process_implementation_misbehaving_gets_its_named_verdict(
     twist, verdict = IN_PROCESS_CASES[case]
     module = "twisted_" + "_".join(case.split()[1:4]).replace(",", "")
     in_process(tmp_path, monkeypatch, module, IN_PROCESS + twist + "\nCLOSE = None\n")
-    began = time.monotonic()
+    began, cwd, hook = time.monotonic(), os.getcwd(), threading.excepthook
     v = campaign(f"python:{module}:Twisted", tmp_path)
     assert (v.status, v.kind) == ("driver_error", verdict), (v.status, v.kind, v.problem)
     assert v.exit_code == 2
     assert time.monotonic() - began < TIMEOUT + MARGIN
+    assert os.getcwd() == cwd and threading.excepthook is hook  # both put back
+
+
+def test_an_in_process_implementation_closing_stdout_still_gets_its_verdict_printed(
+    tmp_path: Path,
+) -> None:
+    """Closing `sys.stdout` ended `cascadecheck check` with a traceback and no verdict: the
+    stream is reopened, and the verdict (crashed) is printed on it."""
+    body = IN_PROCESS + "def twist(a):\n    sys.stdout.close()\n    return a\nCLOSE = None\n"
+    (tmp_path / "closes_stdout.py").write_text(body)
+    done = subprocess.run(
+        [
+            *(PY, "-m", "harness.cli", "check", "--driver", "python:closes_stdout:Twisted"),
+            *("--examples", "3", "--no-scenarios", "--database", str(tmp_path / "db")),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "crashed" in done.stdout and "closed sys.stdout" in done.stdout, done.stdout
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("case", ["hangs in a sleep", "raises KeyboardInterrupt"])
@@ -350,6 +386,7 @@ def test_an_in_process_close_that_exits_does_not_end_the_run(
     v = campaign("python:closing_impl:Twisted", tmp_path)
     # three sequences without the corpus may miss a goal (inconclusive), but nothing failed
     assert v.status in ("conforms", "inconclusive") and v.exit_code in (0, 3), v.problem
+    assert v.close_errors and "SystemExit" in v.close_errors[0]  # said in the report
     with pytest.raises(DriverError) as err:
         open_driver("python:closing_impl:Twisted").close()
     assert err.value.verdict == "crashed" and "SystemExit" in err.value.message

@@ -11,6 +11,7 @@ from typing import Any
 
 from .base import Driver, DriverError
 from .calls import Calls, Overran, Raised
+from .guard import Guard
 
 # seconds an in-process call may take before it is a `timeout`: more than an exec driver's
 # default, since the real engines make filesystems and start daemons inside their calls
@@ -20,8 +21,9 @@ DEFAULT_TIMEOUT = 60.0
 class PythonDriver(Driver):
     """An object with `handle(op) -> answer`. Requests and answers cross as JSON text, so
     nothing is shared, and every call of the implementation's — import, constructor, handle,
-    close — is timed (`harness/drivers/calls.py`), unless `isolate` is off (the harness's own
-    specification engine: called directly, answers as they are)."""
+    close — is timed (`harness/drivers/calls.py`) and guarded (what it does to the harness's
+    streams, directory and threads: `harness/drivers/guard.py`), unless `isolate` is off (the
+    harness's own specification engine: called directly, answers as they are)."""
 
     def __init__(
         self, module: str, cls: str, isolate: bool = True, timeout: float = DEFAULT_TIMEOUT
@@ -30,6 +32,8 @@ class PythonDriver(Driver):
         self.isolate = isolate
         self.timeout = timeout
         self._calls = Calls(self.name) if isolate else None
+        # the harness's streams, directory and thread hook, around each call (guard.py)
+        self._guard = Guard() if isolate else None
         if os.getcwd() not in sys.path:  # MODULE may live in the current directory
             sys.path.append(os.getcwd())
         # everything of the implementation's is timed: the module's own code at import, its
@@ -48,14 +52,24 @@ class PythonDriver(Driver):
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(*args)`, timed when isolated: what it raises is a `crashed` verdict, a call
         that does not return within the timeout a `timeout`."""
-        if self._calls is None:
+        if self._calls is None or self._guard is None:
             return fn(*args)
+        self._guard.before()
         try:
-            return self._calls.run(what, self.timeout, fn, *args)
+            value = self._calls.run(what, self.timeout, fn, *args)
         except Raised as err:  # an implementation bug is a verdict
+            self._guard.after()
             raise DriverError("crashed", str(err)) from err.error
         except Overran as err:
+            self._guard.after()
             raise DriverError("timeout", str(err)) from None
+        except BaseException:  # the user's Ctrl-C: what the call changed is put back too
+            self._guard.after()
+            raise
+        changed = self._guard.after()
+        if changed:  # put back, and a verdict (harness/drivers/guard.py)
+            raise DriverError("crashed", f"{what}: the implementation {changed}")
+        return value
 
     def _unavailable(self, what: str, err: BaseException) -> DriverError:
         """A driver that could not be made: its calls end, the verdict says why."""
@@ -104,6 +118,8 @@ class PythonDriver(Driver):
     def _stop(self) -> None:
         if self._calls is not None:
             self._calls.stop()
+        if self._guard is not None:
+            self._guard.close()
 
 
 def _load(module: str, cls: str) -> Any:
