@@ -191,6 +191,25 @@ def test_the_step_check_catches_its_seeded_bugs_and_cannot_be_turned_off(
     plain.observe()
 
 
+def test_the_step_checks_own_queries_are_valid_whatever_the_step() -> None:
+    """The session asks internals before each write, start and copy, malformed or refused
+    ones included: the query must be one a correct implementation answers (a write before
+    block 0 once made it ask for negative grains, and the reference refused)."""
+    s = session("reference")
+    setup(s)
+    s.send({"op": "create_map", "map": "m", "source": "S", "target": "T"})
+    s.send({"op": "start", "map": "m"})
+    for write in (
+        {"op": "write", "volume": "S", "block": -3, "data": ["x"]},
+        {"op": "write", "volume": "S", "block": 2, "data": "not a list"},
+        {"op": "write", "volume": "S", "block": True, "data": ["x"]},
+        {"op": "write", "volume": "S", "block": 10**12, "data": ["x"]},
+        {"op": "copy", "map": "m", "grains": -1},
+    ):
+        assert not s.send(write)["ok"]
+    assert not any(e.answer and e.answer.get("ok") is False for e in s.log if e.origin == "probe")
+
+
 def test_exposing_internals_without_the_operations_to_read_them_is_a_malformed_hello() -> None:
     from harness.core.hello import HelloError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import answer_problem
+from ..protocol import answer_problem, request_problem
 from .entry import Entry, show
 from .errors import Nonconformance
 from .stepcheck import MapDef, StepCheck, build_state
@@ -42,9 +42,11 @@ class Internals:
         """The grains a step can touch: a write's own; a start's none but one (only cascades
         matter); a copy's any (all, unless the volumes are too big to ask for all)."""
         gs = self.grain_size
-        if op["op"] == "write" and isinstance(op.get("block"), int) and op.get("data"):
-            first = op["block"] // gs
-            return list(range(first, (op["block"] + len(op["data"]) - 1) // gs + 1))
+        if request_problem(op) is not None:  # refused as malformed: nothing moves, ask one
+            return [0]
+        if op["op"] == "write":
+            first = max(0, op["block"] // gs)  # a write before block 0 (refused) asks grain 0
+            return list(range(first, max(first, (op["block"] + len(op["data"]) - 1) // gs) + 1))
         if op["op"] == "start":
             return [0]
         largest = max(self.oracle.model.sizes.values(), default=0)
