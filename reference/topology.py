@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import networkx as nx
 
@@ -32,18 +31,6 @@ MIXED = "mixed"
 SplitTest = Callable[[str, int], bool]  # (map name, grain) -> target holds the grain
 
 
-@dataclass(frozen=True)
-class Position:
-    """One appearance of a volume in a cascade."""
-
-    node: int
-    volume: str
-    cascade: int
-    role: str  # head | target
-    mode: str | None  # physical | image, heads only
-    map: str | None  # the map whose target this is, targets only
-
-
 class Topology:
     """The cascades of one engine: insertion, removal, splitting and read redirection."""
 
@@ -56,11 +43,6 @@ class Topology:
         self._by_volume: dict[str, set[int]] = {}
 
     # -- looking around -------------------------------------------------
-    def position(self, node: int) -> Position:
-        """The attributes of one node."""
-        a = self.graph.nodes[node]
-        return Position(node, a["volume"], a["cascade"], a["role"], a.get("mode"), a.get("map"))
-
     def parent(self, node: int) -> int | None:
         """The node a read continues to when this node does not hold the grain."""
         for p in self.graph.predecessors(node):
