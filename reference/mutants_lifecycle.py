@@ -321,6 +321,27 @@ class ForcedStopLosesCompleteImage(Engine):
             self.set_state(v, STOPPED, cause if v is m else "dependent")
 
 
+class GroupOpenWhileStopping(Engine):
+    """A group takes new members while one of them is still stopping (only copying members
+    close it)."""
+
+    def _check_group_open(self, name: str) -> None:
+        if any(m.state == STOPPING for m in self.group(name)):
+            return
+        super()._check_group_open(name)
+
+
+class ForcedStopKeepsRestoring(Engine):
+    """A restore stopped by force is still reported restoring."""
+
+    def force_stop(self, m: Map, cause: str) -> None:
+        restoring = {x.name for x in self.maps.values() if x.restoring}
+        super().force_stop(m, cause)
+        for name in restoring:
+            if self.maps[name].state == STOPPED:
+                self.maps[name].restoring = True
+
+
 LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     StatusProgressRoundsUp,
     CascadesListedBackwards,
@@ -346,4 +367,6 @@ LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     SecondRestoreAccepted,
     SuspendedStopCleans,
     ForcedStopLosesCompleteImage,
+    GroupOpenWhileStopping,
+    ForcedStopKeepsRestoring,
 )
