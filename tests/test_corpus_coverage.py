@@ -13,15 +13,13 @@ trace runs it. A rule added to the engine without a scenario fails this test.
 from __future__ import annotations
 
 import json
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import coverage
-
-from harness.campaign.corpus import SCENARIOS, corpus_files, run_trace
-from harness.core.hello import Hello
-from harness.drivers import open_driver, open_spec
-from harness.generate.record import Options, Record
-from harness.trace import load_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 # lines no shipped trace runs: (file, the line's text — robust to edits elsewhere), and why
@@ -69,6 +67,13 @@ EXEMPT = {
 
 
 def _run_corpus(leave_out: str = "") -> dict[str, object]:
+    """`_measure` in a fresh interpreter: in one that imported the engine before coverage
+    started (any other test in the same worker), every `def` line would count as unrun."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_measure, leave_out).result()
+
+
+def _measure(leave_out: str) -> dict[str, object]:
     """Every shipped scenario (but `leave_out`) through the lockstep session, the reference
     on both sides, under coverage.py; its JSON report."""
     cov = coverage.Coverage(
@@ -77,7 +82,15 @@ def _run_corpus(leave_out: str = "") -> dict[str, object]:
         source=[str(ROOT / "reference")],
         omit=[str(ROOT / "reference" / "mutants*"), str(ROOT / "reference" / "wrappers.py")],
     )
+    fresh = not any(m == "reference" or m.startswith("reference.") for m in sys.modules)
+    assert fresh, "the engine was imported before coverage started: its def lines would not count"
     cov.start()
+    from harness.campaign.corpus import SCENARIOS, corpus_files, run_trace
+    from harness.core.hello import Hello
+    from harness.drivers import open_driver, open_spec
+    from harness.generate.record import Options, Record
+    from harness.trace import load_trace
+
     try:
         sut = open_driver("reference")
         hello = Hello.parse(sut.request({"op": "hello"}))
@@ -89,7 +102,7 @@ def _run_corpus(leave_out: str = "") -> dict[str, object]:
     finally:
         cov.stop()
     assert not any(skipped.values()), skipped  # the reference runs every scenario whole
-    out = Path(__import__("tempfile").mkdtemp()) / "coverage.json"
+    out = Path(tempfile.mkdtemp()) / "coverage.json"
     cov.json_report(outfile=str(out))
     return json.loads(out.read_text())
 
