@@ -342,6 +342,27 @@ class ForcedStopKeepsRestoring(Engine):
                 self.maps[name].restoring = True
 
 
+class StoppingCompleteOffline(Engine):
+    """The target of a stopping map is offline even when its copy is complete (it stays
+    online: only an incomplete stopping target is offline)."""
+
+    def offline_reason(self, volume: str) -> str | None:
+        m = self.maps.get(self.target_of.get(volume, ""))
+        if m is not None and m.state == STOPPING:
+            return f"target of {m.name}, stopping"
+        return super().offline_reason(volume)
+
+
+class ForcedStopAutodeletes(Engine):
+    """A forced stop of a complete autodelete map deletes it, as a completion would (only
+    the automatic completion deletes)."""
+
+    def force_stop(self, m: Map, cause: str) -> None:
+        super().force_stop(m, cause)
+        if m.autodelete and m.state == IDLE and m.name in self.maps:
+            self.drop_map(m, "autodelete")
+
+
 LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     StatusProgressRoundsUp,
     CascadesListedBackwards,
@@ -369,4 +390,6 @@ LIFECYCLE_MUTANTS: tuple[type[Engine], ...] = (
     ForcedStopLosesCompleteImage,
     GroupOpenWhileStopping,
     ForcedStopKeepsRestoring,
+    StoppingCompleteOffline,
+    ForcedStopAutodeletes,
 )
