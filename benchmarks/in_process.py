@@ -93,5 +93,6 @@ def main() -> None:
     for a, b in RATIOS:
         print(f"median ratio {a}/{b}: {statistics.median(ratios[(a, b)]):.2f}")
 
+
 if __name__ == "__main__":
     main()
