@@ -110,8 +110,8 @@ class Session(Pace, Internals):
         problem = answer_problem(str(kind), answer)
         if problem is None and kind == "read" and answer["ok"]:
             problem = self._read_length(op, answer)
-        if problem:
-            self.log.append(Entry(op, answer, None, origin))
+        if problem:  # logged with the specification's expectation, so `replay` fails too
+            self.log.append(Entry(op, answer, self._expect(op, spec_answer), origin))
             raise Nonconformance(
                 "malformed", f"the answer to {kind} has the wrong shape: {problem}"
             )
