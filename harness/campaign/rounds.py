@@ -21,8 +21,9 @@ campaign reached `stop_group accepted` once in 40 sequences at one seed, and on 
 machine (where the workers' shared example database is read in another order) not at all —
 `inconclusive`. So every mandatory goal still unreached gets a *goal round*: a Hypothesis run
 whose sequences have every rule family on (no swarm subset can leave the goal's operations
-out), ended as soon as the goal is reached or after `GOAL_TRIES` sequences. An engine that
-refuses what it declares still misses the goal, and stays `inconclusive`.
+out), ended as soon as the goal is reached or after `GOAL_TRIES` sequences. An implementation
+that cannot reach a goal its declarations make mandatory stays `inconclusive`; a round costs
+it ten sequences more.
 """
 
 from __future__ import annotations
