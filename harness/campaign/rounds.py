@@ -179,27 +179,16 @@ def _gap_rounds(
     """A round per corner of the domain not drawn yet, each a Hypothesis run whose every
     sequence focuses on it, ended as soon as it is drawn."""
     config = _config(plan, database, GAP_TRIES)
-    then = record.on_example
     domain = record.domain
     for n, corner in enumerate(domain.unreached(), start=1):
         if corner not in domain.unreached():  # an earlier round drew it too
             continue
-
-        def on_example(rec: Record, corner: tuple[str, str] = corner) -> None:
-            if corner not in domain.unreached() and not rec.failing:
-                raise CampaignStopped("covered")
-            if then is not None:
-                then(rec)
-
-        domain.fixed_focus, record.on_example = corner, on_example
+        domain.fixed_focus = corner
         verdict.gap_rounds += 1
         try:
-            _run(record, plan, config, 1000 + n)
-        except CampaignStopped as stop:
-            if stop.reason != "covered":
-                raise
+            _run_until(record, plan, config, 1000 + n, lambda c=corner: c not in domain.unreached())
         finally:
-            domain.fixed_focus, record.on_example = None, then
+            domain.fixed_focus = None
 
 
 def _goal_rounds(
@@ -208,7 +197,6 @@ def _goal_rounds(
     """A round per mandatory goal not reached yet, each a Hypothesis run whose every
     sequence has every rule family on, ended as soon as the goal is reached."""
     config = _config(plan, database, GOAL_TRIES)
-    then = record.on_example
     coverage, policies = record.coverage, record.options.policies
 
     def missing() -> list[str]:
@@ -217,19 +205,32 @@ def _goal_rounds(
     for n, goal in enumerate(missing(), start=1):
         if goal not in missing():  # an earlier round reached it too
             continue
-
-        def on_example(rec: Record, goal: str = goal) -> None:
-            if goal in coverage.reached and not rec.failing:
-                raise CampaignStopped("covered")
-            if then is not None:
-                then(rec)
-
-        record.pursuing, record.on_example = goal, on_example
+        record.pursuing = goal
         verdict.goal_rounds += 1
         try:
-            _run(record, plan, config, 2000 + n)
-        except CampaignStopped as stop:
-            if stop.reason != "covered":
-                raise
+            _run_until(record, plan, config, 2000 + n, lambda g=goal: g in coverage.reached)
         finally:
-            record.pursuing, record.on_example = None, then
+            record.pursuing = None
+
+
+def _run_until(
+    record: Record, plan: Plan, config: settings, n: int, done: Callable[[], bool]
+) -> None:
+    """Hypothesis run `n`, ended at the start of the first sequence after `done()` holds
+    (unless a failure is being shrunk)."""
+    then = record.on_example
+
+    def on_example(rec: Record) -> None:
+        if done() and not rec.failing:
+            raise CampaignStopped("covered")
+        if then is not None:
+            then(rec)
+
+    record.on_example = on_example
+    try:
+        _run(record, plan, config, n)
+    except CampaignStopped as stop:
+        if stop.reason != "covered":
+            raise
+    finally:
+        record.on_example = then

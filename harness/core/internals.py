@@ -25,16 +25,7 @@ class Internals:
     def _note_map(self, name: str) -> None:
         """A new map's definition, for the step check, from the implementation's status of
         it (a refusal or a wrong shape would silently leave the map's starts unchecked)."""
-        a = self._ask({"op": "status", "map": name}, "probe")
-        if not a.get("ok"):
-            raise Nonconformance(
-                "refused", f"status of {name}, just created, refused ({a.get('error')})"
-            )
-        problem = answer_problem("status", a)
-        if problem:
-            raise Nonconformance(
-                "malformed", f"the answer to status has the wrong shape: {problem}"
-            )
+        a = self._probe({"op": "status", "map": name})
         self._orders += 1
         self.defs[name] = MapDef.from_status(name, a, self._orders)
 
@@ -58,7 +49,7 @@ class Internals:
         request: dict[str, Any] = {"op": "internals"}
         if grains is not None:
             request["grains"] = grains
-        a = self.ask_internals(request)
+        a = self._probe(request)
         states = {n: r.state for n, r in self.oracle.maps.items()}
         try:
             return build_state(a, self.defs, states, grains=grains)
@@ -67,22 +58,24 @@ class Internals:
                 "step", f"the internals cannot be read as cascades, bitmaps and grains: {err!r}"
             ) from None
 
-    def ask_internals(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The implementation's internals. It declared them exposed, so a refusal or an
-        answer of the wrong shape is a nonconformance: skipping the step check instead let
-        an implementation turn off the only check of where grain copies land (type
-        separation among them) by refusing one query."""
+    def _probe(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A query the step check makes (internals, or status of a new map). The
+        implementation exposes its internals, so a refusal or an answer of the wrong shape is
+        a nonconformance: skipping the check instead let an implementation turn off the only
+        check of where grain copies land (type separation among them) by refusing one query."""
         a = self._ask(request, "probe")
+        kind = request["op"]
+        what = kind + (f" of {request['map']}" if "map" in request else "")
         if not a.get("ok"):
             raise Nonconformance(
                 "refused",
-                f"internals refused ({a.get('error')}: {a.get('message')}), though the "
-                "implementation's hello lists them as exposed",
+                f"{what} refused ({a.get('error')}: {a.get('message')}), though the "
+                "implementation's hello lists its internals as exposed",
             )
-        problem = answer_problem("internals", a)
+        problem = answer_problem(kind, a)
         if problem:
             raise Nonconformance(
-                "malformed", f"the answer to internals has the wrong shape: {problem}"
+                "malformed", f"the answer to {kind} has the wrong shape: {problem}"
             )
         return a
 
@@ -112,7 +105,7 @@ class Internals:
         elif kind == "start" and op["map"] in self.defs:
             causes = {e["cause"] for e in spec.get("events", [])}
             if causes <= {"prepare", "flushed", "start"}:
-                after = self.ask_internals({"op": "internals"})
+                after = self._probe({"op": "internals"})
                 problem = self.checker.start(before, self.defs[op["map"]], after["cascades"])
         elif kind == "copy" and op["map"] in self.defs:
             problem = self.checker.background(before, self.defs[op["map"]].target, answer)
