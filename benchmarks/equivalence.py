@@ -29,14 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import wrong_rules_b  # noqa: F401  (registers batch B)
-import wrong_rules_c  # noqa: F401  (registers batch C)
-import wrong_rules_d  # noqa: F401  (registers batch D)
-import wrong_rules_e  # noqa: F401  (registers batch E)
-import wrong_rules_f  # noqa: F401  (registers batch F)
-import wrong_rules_g  # noqa: F401  (registers batch G)
 import z3
-from wrong_rules import WRONG
+from wrong_batches import WRONG
 
 from model.invariant import invariant
 from model.logic import Data, Grain, Patch

@@ -9,7 +9,7 @@ obligation or a shape family is missing, or the rule is equivalent (checked on t
 situations by `benchmarks/equivalence.py`, or argued, in `docs/proofs.md`). Figures and the
 survivors' verdicts are in `docs/proofs.md`.
 
-    python benchmarks/self_audit.py [--batch a|b|c|d|e|f|g] [--no-equivalence] [NAME ...]
+    python benchmarks/self_audit.py [--batch a|b|c|d|e|f|g|h] [--no-equivalence] [NAME ...]
 
 Every wrong rule, or some; each survivor is then compared with the right rule on every covered
 situation (`benchmarks/equivalence.py`), unless `--no-equivalence`.
@@ -24,13 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import wrong_rules_b  # noqa: F401  (registers batch B)
-import wrong_rules_c  # noqa: F401  (registers batch C)
-import wrong_rules_d  # noqa: F401  (registers batch D)
-import wrong_rules_e  # noqa: F401  (registers batch E)
-import wrong_rules_f  # noqa: F401  (registers batch F)
-import wrong_rules_g  # noqa: F401  (registers batch G)
-from wrong_rules import BATCH, WRONG
+from wrong_batches import BATCH, WRONG
 
 from proofs import suite
 
