@@ -20,6 +20,10 @@ from .forest_claims import CONTROL_OF as FOREST_CONTROL_OF
 from .forest_claims import WRONG_RULES as FOREST_WRONG_RULES
 from .forest_claims import check_forest
 from .forest_refinement import check_forest_refinement
+from .graph_claims import CONTROL_OF as GRAPH_CONTROL_OF
+from .graph_claims import WRONG_RULES as GRAPH_WRONG_RULES
+from .graph_claims import check_graph
+from .graph_refinement import check_graph_refinement, link_situations
 from .incremental import CONTROL_OF as INCREMENTAL_CONTROL_OF
 from .incremental import WRONG_RULES as INCREMENTAL_WRONG_RULES
 from .incremental import check_incremental, check_incremental_refinement
@@ -78,6 +82,9 @@ OBLIGATION_NAMES = (
     *COPIED_CONTROL_OF,
     "unbounded-restore-copied-refines-spec",
     "unbounded-restore-refines-spec",
+    *GRAPH_CONTROL_OF,
+    "unbounded-graph-refines-spec",
+    "unbounded-graph-refines-spec-closed",
 )
 
 
@@ -90,6 +97,7 @@ MODELS: tuple[tuple[dict[str, str], dict[str, str], Any], ...] = (
     (RESTORE_CONTROL_OF, RESTORE_WRONG_RULES, check_restore),
     (HEADS_CONTROL_OF, HEADS_WRONG_RULES, check_heads),
     (COPIED_CONTROL_OF, COPIED_WRONG_RULES, check_copied),
+    (GRAPH_CONTROL_OF, GRAPH_WRONG_RULES, check_graph),
 )
 
 FOREST_TOTAL = 4  # the forest refinement covers every forest of at most this many targets
@@ -162,6 +170,10 @@ def _run_obligation(name: str, s: Settings, spec: Spec) -> Outcome:
         return check_heads_refinement(spec, HEADS_TOTAL)
     if name == "unbounded-restore-copied-refines-spec":
         return check_copied_refinement(spec, HEADS_TOTAL)
+    if name == "unbounded-graph-refines-spec":
+        return check_graph_refinement(spec, link_situations(spec), name)
+    if name == "unbounded-graph-refines-spec-closed":
+        return check_graph_refinement(spec, link_situations(spec, closed=True), name)
     for control_of, _, check in MODELS:
         if name in control_of:
             return check(only={name})[0]  # type: ignore[no-any-return]

@@ -74,7 +74,11 @@ class Control:
 
 
 CONTROLS: tuple[Control, ...] = (
-    Control("append-at-end", AppendAtEnd, ("insertion-keeps-images", "group-start-keeps-images")),
+    Control(
+        "append-at-end",
+        AppendAtEnd,
+        ("insertion-keeps-images", "group-start-keeps-images", "unbounded-graph-refines-spec"),
+    ),
     Control("skip-middle-cow", SkipMiddleCopyOnWrite, ("write-keeps-images", "write-isolation")),
     Control(
         "cow-wrong-neighbour",
@@ -90,10 +94,19 @@ CONTROLS: tuple[Control, ...] = (
             "unbounded-forest-refines-spec",
             "unbounded-restore-refines-spec",
             "unbounded-incremental-refines-spec",
+            "unbounded-graph-refines-spec",
         ),
     ),
     Control("stale-read", StaleRead, ("write-keeps-images", "bmc-from-empty")),
-    Control("removal-without-cleaning", RemovalWithoutCleaning, ("cleaning-keeps-images",)),
+    Control(
+        "removal-without-cleaning",
+        RemovalWithoutCleaning,
+        (
+            "cleaning-keeps-images",
+            "unbounded-graph-refines-spec",
+            "unbounded-graph-refines-spec-closed",
+        ),
+    ),
     Control(
         "cleaning-skips-linked",
         CleaningSkipsLinkedCascades,
@@ -107,7 +120,16 @@ CONTROLS: tuple[Control, ...] = (
     Control("completion-with-dependents", CompletionWithDependents, ("cleaning-keeps-images",)),
     Control("reads-through-idle-maps", ReadsThroughIdleMaps, ("init",)),
     Control("split-incomplete", SplitIncomplete, ("stop-keeps-images",)),
-    Control("types-ignored", TypesIgnored, ("type-separation", "unbounded-forest-refines-spec")),
+    Control(
+        "types-ignored",
+        TypesIgnored,
+        (
+            "type-separation",
+            "unbounded-forest-refines-spec",
+            "unbounded-graph-refines-spec",
+            "unbounded-graph-refines-spec-closed",
+        ),
+    ),
     Control(
         "restore-forgets-others",
         RestoreForgetsOthers,

@@ -61,6 +61,8 @@ PER_TYPE_CLAIMS = (
     "unbounded-forest-refines-spec",
     "unbounded-restore-heads-refines-spec",
     "unbounded-restore-copied-refines-spec",
+    "unbounded-graph-refines-spec",
+    "unbounded-graph-refines-spec-closed",
 )
 
 

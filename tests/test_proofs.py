@@ -516,6 +516,7 @@ def test_the_mixed_policy_proves_every_image_claim_and_fails_the_per_type_ones(
     assert [(r.name, r.verdict) for r in disguised] == [
         ("mixed-policy / type-separation", "missed"),
         ("unbounded-forest-type-separation", "proved"),
+        ("unbounded-graph-type-separation", "proved"),
     ]
     assert not suite.passed(disguised)
 
@@ -887,3 +888,64 @@ def test_the_equivalence_check_of_survivors_tells_equal_rules_from_wrong_ones(
     asked = re.search(r"fill-skips-preservation: equivalent .*\((\d+) asked of Z3", out)
     assert asked and int(asked.group(1)) > 0, out
     assert (LifecycleRules.force_stop, Shape.readers) == right
+
+
+def test_the_parametric_model_proves_every_claim_for_every_topology_and_each_control_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Since stop 31: the graph model's claims hold of every system of cascades at once (any
+    number of volumes, cascades, linked cascades and frozen heads); each control's wrong rule
+    is broken by a concrete system Z3 finds; and a premise no system meets is reported as
+    vacuous rather than proved (a leave that is never allowed)."""
+    from proofs import graph, graph_claims
+
+    outcomes = graph_claims.check_graph()
+    assert {o.name: o.verdict for o in outcomes} == {ob: "proved" for ob in graph_claims.CONTROL_OF}
+    for ob, wrong in graph_claims.CONTROL_OF.items():
+        caught = graph_claims.check_graph(wrong, {ob})[0]
+        assert caught.verdict == "failed" and "breaks it" in caught.failure.detail, ob  # type: ignore[union-attr]
+    monkeypatch.setattr(graph_claims, "may_leave", lambda *args, **kw: graph.z3.BoolVal(False))
+    never = graph_claims.check_graph(only={"unbounded-graph-leaves"})[0]
+    assert never.verdict == "failed" and "vacuous" in never.failure.detail  # type: ignore[union-attr]
+
+
+def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_the_link() -> None:
+    """`Spec`'s writes, copies, cleaning, starts and leaves are the graph model's steps at the
+    covered shapes; a start that appends at the end of the cascade, a write that preserves
+    only the first frozen head, a leave without cleaning and the mixed policy each break it."""
+    import z3
+
+    from model.logic import Grain
+    from model.state import State
+    from proofs.controls import AppendAtEnd, FirstFrozenHeadOnly, RemovalWithoutCleaning
+    from proofs.graph_refinement import check_graph_refinement
+
+    def family(spec: Spec, name: str, k: int) -> list[Any]:
+        return [s for s in chain_families(spec, k) if s.family == f"{name}-{k}"]
+
+    spec = Spec()
+    chosen = family(spec, "restored-both-types", 2) + family(spec, "linked-from-middle", 2)
+    chosen += list(reachable(spec, 2))[:40]
+    right = check_graph_refinement(spec, chosen)
+    assert right.verdict == "proved" and right.queries > 300
+    for wrong, where in (
+        (AppendAtEnd(), family(spec, "snapshots-of-one-source", 2)),
+        (FirstFrozenHeadOnly(), family(spec, "restored-both-types", 2)),
+        (RemovalWithoutCleaning(), family(spec, "snapshots-of-one-source", 2)),
+        (Spec("mixed"), list(reachable(Spec("mixed"), 2))),
+    ):
+        caught = check_graph_refinement(wrong, where)
+        assert caught.verdict == "failed", type(wrong).__name__
+
+    class MarksAnotherGrain(Spec):
+        """A background copy also marks some other grain held, without copying it."""
+
+        def background_copy(self, st: State, target: str, grain: Any) -> State:
+            st = super().background_copy(st, target, grain)
+            elsewhere = z3.Const("elsewhere", Grain)
+            return st.evolve(
+                split={**st.split, target: z3.Store(st.split[target], elsewhere, True)}
+            )
+
+    clones = family(spec, "clones-of-one-source", 2)
+    assert check_graph_refinement(MarksAnotherGrain(), clones).verdict == "failed"

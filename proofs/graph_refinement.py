@@ -1,0 +1,376 @@
+"""The parametric model is `Spec`: at every covered shape, each step of `Spec` is a step of
+the graph model (`proofs/graph.py`).
+
+A concrete shape *is* a graph: its nodes (cascade, place) and volumes become distinct
+constants, and the structure functions are pinned on them (a node's volume, whether it is a
+target or an image head, what it reads through, its cascade's kind, a volume's position).
+The data are `Spec`'s own terms at one grain g: the split bit, the physical grain, and as the
+ghost what the volume reads (`Spec.image`). For every step of `Spec` the link covers — a whole
+or partial host write to every volume, a grain of background copy or cleaning into every
+position, a start (plain maps: an incremental restart keeps bits the graph model does not
+track), a position leaving (completed or stopped) — it checks, quantifier-free, that
+
+- the step's premises in the graph model hold: the copies `Spec` made (the grains whose bit
+  it set) obey the graph's copy rules (only into targets lacking the grain, and into every
+  one whose upstream the step disturbs — the written volume's readers and, along restores,
+  every frozen head's); `Spec`'s attach point is one the graph's insertion rule allows;
+  `Spec`'s leave precondition implies the graph's;
+- the graph's step gives `Spec`'s next state: the same structure on every node of the new
+  shape (a node the new shape no longer has is unused in the graph), the same split bits and
+  physical grains at g, and no change at any other grain.
+
+So at every covered shape, `Spec`'s rules are the parametric model's, and the model's
+claims (proved for every system of cascades) hold of `Spec` there. That the two agree beyond
+the covered shapes is not shown: the link is bounded, the model's claims are not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from model.logic import Data, Grain, Patch, select
+from model.rules import Spec
+from model.shape import IMAGE, Shape
+from model.shape import Node as ShapeNode
+from model.state import State
+
+from .coverage import reachable_shapes
+from .graph import (
+    Graph,
+    Node,
+    Universe,
+    Vol,
+    attaches,
+    copied,
+    copy_rules,
+    dependents_closed,
+    forced,
+    fresh_node,
+    inserted,
+    left,
+    may_leave,
+    may_split,
+    opened,
+    split_off,
+    written_value,
+)
+from .shapes import Situation, chain_families, sampled
+from .steps import Step, enabled, precondition, subtree
+from .steps import _rules as spec_rules
+from .sweep import pre_state, shared, situation_terms
+from .verdicts import Failure, Outcome
+
+IDENTITY = ("stop", "prepare", "revive")  # steps that change nothing the graph has
+LINKED = ("write", "copy", "clean", "start", "leave", "split", "force", *IDENTITY)
+LINK_LENGTH = 2  # `prove` links the families up to this length...
+LINK_SAMPLES = 10  # ...and this many of the four-volume samples (the benchmark links all)
+TIMEOUT_MS = 20_000
+
+
+@dataclass
+class Pinned:
+    """A concrete shape as a graph: the constants, the graph's functions, their pinning."""
+
+    graph: Graph
+    nodes: dict[ShapeNode, Any]
+    vols: dict[str, Any]
+    facts: list[Any]
+
+    @property
+    def universe(self) -> Universe:
+        return Universe(list(self.nodes.values()), list(self.vols.values()))
+
+
+def _functions(tag: str) -> dict[str, Any]:
+    boolean, integer = z3.BoolSort(), z3.IntSort()
+    return {
+        "vol": z3.Function(f"gvol{tag}", Node, Vol),
+        "tgt": z3.Function(f"gtgt{tag}", Node, boolean),
+        "ihead": z3.Function(f"gihead{tag}", Node, boolean),
+        "up": z3.Function(f"gup{tag}", Node, Node),
+        "pos": z3.Function(f"gpos{tag}", Vol, Node),
+        "haspos": z3.Function(f"ghaspos{tag}", Vol, boolean),
+        "rank": z3.Function(f"grank{tag}", Node, integer),
+        "clone": z3.Function(f"gclone{tag}", Node, boolean),
+        "held": z3.Function(f"gheld{tag}", Vol, boolean),
+        "phys": z3.Function(f"gphys{tag}", Vol, Data),
+        "im": z3.Function(f"gim{tag}", Vol, Data),
+    }
+
+
+def structure_facts(
+    g: Graph, shape: Shape, nodes: dict[ShapeNode, Any], vols: dict[str, Any]
+) -> list[Any]:
+    """The shape's structure, as facts about the graph's functions on the constants."""
+    facts = []
+    for (ci, place), c in nodes.items():
+        chain = shape.chains[ci]
+        volume = chain.volume_at(place)
+        image = place == 0 and chain.head_mode == IMAGE
+        facts += [
+            g.vol(c) == vols[volume],
+            g.tgt(c) == (place > 0),
+            g.ihead(c) == image,
+            # a target's kind is its map's type; a head's, its cascade's
+            g.clone(c) == ((shape.map_of(volume).type if place else chain.kind) == "clone"),
+        ]
+        if place > 0:
+            facts.append(g.up(c) == nodes[(ci, place - 1)])
+        elif image:
+            facts.append(g.up(c) == nodes[shape.image_source((ci, 0))])
+    for v, c in vols.items():
+        own = shape.position(v)
+        facts.append(g.haspos(c) == (own is not None))
+        if own is not None:
+            facts.append(g.pos(c) == nodes[own])
+    return facts
+
+
+def pin(
+    spec: Spec,
+    st: State,
+    g_: Any,
+    tag: str,
+    nodes: dict[ShapeNode, Any] | None = None,
+    images: bool = True,
+    structure: bool = True,
+) -> Pinned:
+    """`Spec`'s state at grain g as a graph (node constants given, or fresh ones); the ghost
+    is what each volume reads, where `images`; the structure, where `structure`."""
+    shape = st.shape
+    vols = {v: z3.Const(f"V:{v}", Vol) for v in shape.volumes}
+    if nodes is None:
+        nodes = {
+            (ci, place): z3.Const(f"N:{ci}.{place}{tag}", Node)
+            for ci, chain in enumerate(shape.chains)
+            for place in range(len(chain.targets) + 1)
+        }
+    g = Graph(**_functions(tag))
+    facts = structure_facts(g, shape, nodes, vols) if structure else []
+    for v, c in vols.items():
+        held = select(st.split[v], g_) if v in st.split else z3.BoolVal(False)
+        facts += [g.held(c) == held, g.phys(c) == select(st.phys[v], g_)]
+        if images:
+            facts.append(g.im(c) == spec.image(st, v, g_))
+    return Pinned(g, nodes, vols, facts)
+
+
+def _correspondence(
+    pre: Shape, post: Shape, pinned: Pinned, extra: dict[str, Any], cut: str = ""
+) -> dict[ShapeNode, Any]:
+    """Which constant each node of the next shape is: a target position is its volume's
+    position before (or the new node, for a new target); a head is the head its first
+    target already read through — the head of that target's cascade before, if it is the
+    same volume's and no target above it there still has a position elsewhere (a split cut
+    them apart) — or a new head (a new cascade, or the one a split of `cut` opens above
+    what hung below it)."""
+    out: dict[ShapeNode, Any] = {}
+    still = set(post.active())
+    for cj, chain in enumerate(post.chains):
+        out[(cj, 0)] = extra["head"]
+        known = [pre.position(t) for t in chain.targets if pre.position(t) is not None]
+        if known:
+            ci, place = known[0]
+            above = pre.chains[ci].targets[: place - 1]
+            apart = any(t in still and t not in chain.targets for t in above)
+            opened_by_split = cut in above
+            if pre.chains[ci].head == chain.head and not apart and not opened_by_split:
+                out[(cj, 0)] = pinned.nodes[(ci, 0)]
+        for place, t in enumerate(chain.targets, start=1):
+            own = pre.position(t)
+            out[(cj, place)] = pinned.nodes[own] if own is not None else extra["target"]
+    return out
+
+
+def _agree(after: Graph, post_pin: Pinned, u: Universe, structure: bool) -> Any:
+    """The graph's next state is `Spec`'s: the same bits and grains at g and, after a
+    structural step, the same structure on every node `Spec` still has (and nothing reads
+    any other node)."""
+    p = post_pin.graph
+    parts = []
+    for c in post_pin.vols.values():  # a volume's bit is read only while it has a position
+        parts += [
+            z3.Implies(p.haspos(c), after.held(c) == p.held(c)),
+            after.phys(c) == p.phys(c),
+        ]
+    if not structure:  # a copy or a write changes no structure, in `Spec` or in the graph
+        return z3.And(parts)
+    for c in post_pin.vols.values():
+        parts += [
+            after.haspos(c) == p.haspos(c),
+            z3.Implies(p.haspos(c), after.pos(c) == p.pos(c)),
+        ]
+    for c in post_pin.nodes.values():
+        parts += [
+            after.vol(c) == p.vol(c),
+            after.tgt(c) == p.tgt(c),
+            after.ihead(c) == p.ihead(c),
+            after.clone(c) == p.clone(c),
+            z3.Implies(z3.Or(p.tgt(c), p.ihead(c)), after.up(c) == p.up(c)),
+        ]
+    kept = {c.get_id() for c in post_pin.nodes.values()}
+    gone = [c for c in u.nodes or () if c.get_id() not in kept]
+    readers = [r for r in post_pin.nodes.values()]  # a node of `Spec`'s shape reads what it says
+    for c in gone:  # gone from the shape: in the graph, no target and nothing reads it
+        parts.append(z3.Not(after.tgt(c)))
+        parts += [z3.Implies(z3.Or(p.tgt(r), p.ihead(r)), p.up(r) != c) for r in readers]
+        parts += [
+            z3.Not(z3.And(z3.Or(after.tgt(r), after.ihead(r)), after.up(r) == c)) for r in gone
+        ]
+    return z3.And(parts)
+
+
+def _untouched(pre: State, post: State, g_: Any, x: Any) -> Any:
+    """At any grain other than the step's, nothing changed."""
+    same = [select(post.phys[v], g_) == select(pre.phys[v], g_) for v in pre.phys]
+    same += [select(post.split[t], g_) == select(pre.split[t], g_) for t in pre.split]
+    return z3.Implies(g_ != x, z3.And(same))
+
+
+def link_step(spec: Spec, sit: Situation, step: Step) -> tuple[str, str]:
+    """Is this step of `Spec` at this situation a step of the graph model? (proved, failed
+    with why, or unknown)."""
+    g_ = z3.Const("g!link", Grain)
+    pre = pre_state(sit, step, "L")
+    payload = z3.Const("d!link", Data) if step.whole else z3.Const("p!link", Patch)
+    post = spec_rules(spec, pre, step, g_, payload)
+    pinned = shared("graph-pin", pre, lambda: pin(spec, pre, g_, ""))
+    g = pinned.graph
+    vols = pinned.vols
+    extra = {"head": z3.Const("N:new-head", Node), "target": z3.Const("N:new-target", Node)}
+    nodes = dict(pinned.nodes)
+    universe = Universe([*nodes.values(), *extra.values()], list(vols.values()))
+    facts = [
+        *pinned.facts,
+        z3.Distinct(*universe.nodes),
+        z3.Distinct(*vols.values()),
+        precondition(spec, pre, step, [g_]),
+    ]
+    # the new nodes are unused before
+    facts += [z3.And(z3.Not(g.tgt(c)), z3.Not(g.ihead(c))) for c in extra.values()]
+    facts += [
+        z3.Not(z3.And(z3.Or(g.tgt(c), g.ihead(c)), g.up(c) == e))
+        for c in nodes.values()
+        for e in extra.values()
+    ]
+    if step.data:
+        written = vols[step.target] if step.kind == "write" else None
+        cp = z3.Function("cp!link", Node, z3.BoolSort())
+        for (ci, place), c in nodes.items():
+            v = pre.shape.chains[ci].volume_at(place)
+            now = select(post.split[v], g_) if place > 0 else z3.BoolVal(False)
+            was = select(pre.split[v], g_) if place > 0 else z3.BoolVal(True)
+            moved = (
+                z3.Not(was)
+                if (step.kind == "write" and v == step.target)
+                else z3.And(z3.Not(was), now)
+            )
+            facts.append(cp(c) == (moved if place > 0 else z3.BoolVal(False)))
+        facts += [cp(c) == False for c in extra.values()]  # noqa: E712
+        value = None if written is None else written_value(g, written, payload, step.whole)
+        after = copied(g, cp, written, value)
+        premises = copy_rules(g, cp, universe, written)
+        post_pin = pin(spec, post, g_, "'", pinned.nodes, images=False, structure=False)
+        claim = z3.And(premises, _agree(after, post_pin, universe, False))
+        other = z3.Const("h!link", Grain)
+        claim = z3.And(claim, _untouched(pre, post, other, g_))
+    else:
+        t = vols[step.target]
+        if step.kind in IDENTITY:  # nothing the graph has changes
+            premises, after = z3.BoolVal(True), g
+        elif step.kind == "leave":
+            premises = may_leave(g, t, z3.BoolVal(step.complete), universe)
+            after = left(g, t)
+        elif step.kind == "split":
+            premises = z3.And(may_split(g, t), fresh_node(g, extra["head"], universe))
+            after = split_off(g, t, extra["head"])
+        elif step.kind == "force":
+            gone = z3.Function("gone!link", Node, z3.BoolSort())
+            going = {pre.shape.position(v) for v in [step.target, *subtree(pre.shape, step.target)]}
+            facts += [gone(c) == (n in going) for n, c in nodes.items()]
+            facts += [gone(c) == False for c in extra.values()]  # noqa: E712
+            premises = z3.And(
+                dependents_closed(g, t, gone, universe),
+                z3.Implies(step.complete, g.held(t)),
+            )
+            after = forced(g, gone)
+        else:
+            info = pre.shape.map_of(step.target)
+            kind = spec.cascade_kind(info.type)
+            point = spec.attach_point(pre.shape, info.source, kind)
+            clone = z3.BoolVal(info.type == "clone")  # per type: the cascade's kind is the map's
+            start_from = g
+            premises = z3.BoolVal(True)
+            if point is None:
+                start_from = opened(g, vols[info.source], extra["head"], clone)
+                a = extra["head"]
+            else:
+                a = nodes[point]
+            premises = z3.And(
+                premises,
+                attaches(start_from, a, vols[info.source], t, clone),
+                fresh_node(start_from, extra["target"], universe),
+                extra["target"] != a,
+            )
+            after = inserted(start_from, a, t, extra["target"], clone)
+        cut = step.target if step.kind == "split" else ""
+        mapping = _correspondence(pre.shape, post.shape, pinned, extra, cut)
+        post_pin = pin(spec, post, g_, "'", mapping, images=False)
+        claim = z3.And(premises, _agree(after, post_pin, universe, True))
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    solver.add(*facts, *post_pin.facts, z3.Not(claim))
+    verdict = solver.check()
+    if verdict == z3.unsat:
+        return "proved", ""
+    if verdict == z3.sat:
+        return "failed", f"{step.label()} at {sit.family}: {str(solver.model())[:300]}"
+    return "unknown", f"{step.label()} at {sit.family}: {solver.reason_unknown()}"
+
+
+def linked_steps(spec: Spec, sit: Situation) -> Iterable[Step]:
+    """The steps of a situation the link covers."""
+    for step in enabled(spec, sit.shape, sit.lost):
+        if step.kind in LINKED and not step.incremental:
+            yield step
+
+
+def link_situations(spec: Spec, closed: bool = False) -> list[Situation]:
+    """Where `prove` checks the link, whatever its settings, in two parts run side by side:
+    the families up to `LINK_LENGTH` and `LINK_SAMPLES` shapes of four volumes (where a
+    wrong rule shows first), or, `closed`, every shape two volumes reach (a set closed under
+    every step). A step costs 10-20 ms of term building, so the link at every covered shape
+    is the benchmark's (`benchmarks/graph_link.py`)."""
+    if closed:
+        return list(reachable_shapes(spec, 2))
+    return [
+        *(x for k in range(1, LINK_LENGTH + 1) for x in chain_families(spec, k)),
+        *sampled(spec, 4, LINK_SAMPLES, depth=14),
+    ]
+
+
+def check_graph_refinement(
+    spec: Spec, situations: Iterable[Situation], name: str = "unbounded-graph-refines-spec"
+) -> Outcome:
+    """The link at every given situation and step, stopping at the first that fails."""
+    began = time.perf_counter()
+    count = 0
+    for sit in situations:
+        with situation_terms():  # one situation's pre-states are pinned once
+            results = [link_step(spec, sit, step) for step in linked_steps(spec, sit)]
+        for verdict, detail in results:
+            count += 1
+            if verdict != "proved":
+                return Outcome(
+                    name,
+                    verdict,
+                    time.perf_counter() - began,
+                    count,
+                    Failure(None, None, detail),
+                )
+    return Outcome(name, "proved", time.perf_counter() - began, count)
