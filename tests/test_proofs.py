@@ -920,7 +920,7 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     from model.logic import Grain
     from model.state import State
     from proofs.controls import AppendAtEnd, FirstFrozenHeadOnly, RemovalWithoutCleaning
-    from proofs.graph_refinement import check_graph_refinement
+    from proofs.graph_refinement import LINKED, check_graph_refinement
 
     def family(spec: Spec, name: str, k: int) -> list[Any]:
         return [s for s in chain_families(spec, k) if s.family == f"{name}-{k}"]
@@ -928,7 +928,8 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     spec = Spec()
     chosen = family(spec, "restored-both-types", 2) + family(spec, "linked-from-middle", 2)
     chosen += list(reachable(spec, 2))[:40]
-    right = check_graph_refinement(spec, chosen)
+    ungrouped = [kind for kind in LINKED if kind != "group"]  # no idle maps to start together
+    right = check_graph_refinement(spec, chosen, kinds=ungrouped)
     assert right.verdict == "proved" and right.queries > 300
     for wrong, where in (
         (AppendAtEnd(), family(spec, "snapshots-of-one-source", 2)),
@@ -953,6 +954,14 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     clones = family(spec, "clones-of-one-source", 2)
     marked = check_graph_refinement(MarksAnotherGrain(), clones)
     assert marked.verdict == "failed" and "copy V" in marked.failure.detail  # type: ignore[union-attr]
+    # group starts: each member inserted where `Spec` puts it, all taking their images at once
+    from proofs.shapes import GROUP_SMALL, group_situations
+
+    grouped = list(group_situations(family(spec, "snapshots-of-one-source", 1), GROUP_SMALL))
+    both = check_graph_refinement(spec, grouped, kinds=("group",))
+    assert both.verdict == "proved" and both.queries == len(grouped)
+    appended = check_graph_refinement(AppendAtEnd(), grouped, kinds=("group",))
+    assert appended.verdict == "failed" and "group start" in appended.failure.detail  # type: ignore[union-attr]
     # shapes that offer no prepare or forced delete link none: vacuous, not proved
-    alone = check_graph_refinement(spec, clones)
+    alone = check_graph_refinement(spec, clones, kinds=ungrouped)
     assert alone.verdict == "failed" and "vacuous" in alone.failure.detail  # type: ignore[union-attr]
