@@ -3,7 +3,10 @@ step obligations cover, against the subset `cascadecheck prove` links, side by s
 run: how many (shape, step) pairs each covers, their time, and the cost per pair as a ratio
 to the step pass over the same shapes (`proofs/sweep.py`, every step obligation at once).
 
-    python benchmarks/graph_link.py [--bound 6] [--samples 200]
+    python benchmarks/graph_link.py [--bound 6] [--samples 200] [--groups]
+
+With `--groups`, a third row links the group start of every group situation `prove`'s
+step obligations cover (about 900 situations, one group start each: several minutes).
 
 Exit 1 if the link fails anywhere (it names the step and the shape).
 """
@@ -19,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model.rules import Spec  # noqa: E402
-from proofs.coverage import Settings, situations  # noqa: E402
-from proofs.graph_refinement import check_graph_refinement, link_situations  # noqa: E402
+from proofs.coverage import Settings, groups, situations  # noqa: E402
+from proofs.graph_refinement import LINKED, check_graph_refinement, link_situations  # noqa: E402
 from proofs.obligations import STEP_OBLIGATIONS  # noqa: E402
 from proofs.sweep import tally  # noqa: E402
 
@@ -29,14 +32,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bound", type=int, default=6)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--groups", action="store_true")
     args = parser.parse_args()
     spec = Spec()
     every = list(situations(spec, Settings(bound=args.bound, sample=args.samples)))
     rows = []
     subset = link_situations(spec) + link_situations(spec, closed=True)
-    for label, chosen in (("prove's subset", subset), ("every covered shape", every)):
+    grouped = list(groups(spec, Settings(bound=args.bound))) if args.groups else []
+    ungrouped = [kind for kind in LINKED if kind != "group"]
+    for label, chosen, kinds in (
+        ("prove's subset", subset, LINKED),
+        ("every covered shape", every, ungrouped),
+        *((("every group situation", grouped, ("group",)),) if grouped else ()),
+    ):
         began = time.perf_counter()
-        out = check_graph_refinement(spec, chosen)
+        out = check_graph_refinement(spec, chosen, kinds=kinds)
         seconds = time.perf_counter() - began
         rows.append((label, len(chosen), out.queries, seconds))
         each = 1000 * seconds / max(out.queries, 1)
