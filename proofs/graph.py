@@ -40,6 +40,7 @@ position leaves once no reader lacking the grain would read something else.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -70,7 +71,7 @@ class Universe:
         return _every(self.vols, Vol, "v", body)
 
 
-_FRESH = iter(range(10**9))
+_FRESH = itertools.count()  # a fresh bound variable per quantifier
 
 
 def _every(elems: Sequence[Any] | None, sort: Any, tag: str, body: Fn) -> Any:

@@ -81,10 +81,6 @@ class Pinned:
     vols: dict[str, Any]
     facts: list[Any]
 
-    @property
-    def universe(self) -> Universe:
-        return Universe(list(self.nodes.values()), list(self.vols.values()))
-
 
 def _functions(tag: str) -> dict[str, Any]:
     boolean, integer = z3.BoolSort(), z3.IntSort()
@@ -225,11 +221,11 @@ def _agree(after: Graph, post_pin: Pinned, u: Universe, structure: bool) -> Any:
     return z3.And(parts)
 
 
-def _untouched(pre: State, post: State, g_: Any, x: Any) -> Any:
+def _untouched(pre: State, post: State, other: Any, grain: Any) -> Any:
     """At any grain other than the step's, nothing changed."""
-    same = [select(post.phys[v], g_) == select(pre.phys[v], g_) for v in pre.phys]
-    same += [select(post.split[t], g_) == select(pre.split[t], g_) for t in pre.split]
-    return z3.Implies(g_ != x, z3.And(same))
+    same = [select(post.phys[v], other) == select(pre.phys[v], other) for v in pre.phys]
+    same += [select(post.split[t], other) == select(pre.split[t], other) for t in pre.split]
+    return z3.Implies(other != grain, z3.And(same))
 
 
 def materialize(g: Graph, u: Universe, tag: str) -> tuple[Graph, list[Any]]:
