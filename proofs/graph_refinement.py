@@ -83,6 +83,7 @@ class Pinned:
 
 
 def _functions(tag: str) -> dict[str, Any]:
+    """A graph's functions, named with the tag (uninterpreted until facts pin them)."""
     boolean, integer = z3.BoolSort(), z3.IntSort()
     return {
         "vol": z3.Function(f"gvol{tag}", Node, Vol),
