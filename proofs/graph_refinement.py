@@ -295,9 +295,12 @@ def _starts(
     return z3.And(premises), g, at, current, definitions
 
 
-def link_step(spec: Spec, sit: Situation, step: Step) -> tuple[str, str]:
+def link_step(
+    spec: Spec, sit: Situation, step: Step, live: set[str] | None = None
+) -> tuple[str, str]:
     """Is this step of `Spec` at this situation a step of the graph model? (proved, failed
-    with why, or unknown)."""
+    with why, or unknown). Where `live` is given and lacks the step's kind, the kind is
+    added if the step's premises (`Spec`'s precondition among them) can hold at all."""
     g_ = z3.Const("g!link", Grain)
     pre = pre_state(sit, step, "L")
     payload = z3.Const("d!link", Data) if step.whole else z3.Const("p!link", Patch)
@@ -383,7 +386,10 @@ def link_step(spec: Spec, sit: Situation, step: Step) -> tuple[str, str]:
         claim = z3.And(premises, _agree(after, post_pin, universe, True))
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
-    solver.add(*facts, *post_pin.facts, z3.Not(claim))
+    solver.add(*facts, *post_pin.facts)
+    if live is not None and step.kind not in live and solver.check() == z3.sat:
+        live.add(step.kind)  # a step whose premises never hold would link vacuously
+    solver.add(z3.Not(claim))
     verdict = solver.check()
     if verdict == z3.unsat:
         return "proved", ""
@@ -432,13 +438,14 @@ def check_graph_refinement(
     kinds: Iterable[str] = LINKED,
 ) -> Outcome:
     """The link at every given situation and step, stopping at the first that fails; a kind
-    of step the situations never offer links nothing, and fails the link as vacuous."""
+    of step the situations never offer, or whose premises never hold (a leave `Spec` never
+    allows), links nothing, and fails the link as vacuous."""
     began = time.perf_counter()
-    count, seen = 0, set()
+    count, seen, live = 0, set(), set()
     for sit in situations:
         with situation_terms():  # one situation's pre-states are pinned once
             steps = list(linked_steps(spec, sit))
-            results = [link_step(spec, sit, step) for step in steps]
+            results = [link_step(spec, sit, step, live) for step in steps]
         for step, (verdict, detail) in zip(steps, results, strict=True):
             count += 1
             seen.add(step.kind)
@@ -447,8 +454,12 @@ def check_graph_refinement(
                     name, verdict, time.perf_counter() - began, count, Failure(None, None, detail)
                 )
     missing = [kind for kind in kinds if kind not in seen]
-    if missing:
-        detail = f"vacuous: no {', '.join(missing)} step at the shapes linked"
+    dead = [kind for kind in kinds if kind in seen and kind not in live]
+    if missing or dead:
+        detail = "vacuous: " + "; ".join(
+            [f"no {', '.join(missing)} step at the shapes linked"] * bool(missing)
+            + [f"no {', '.join(dead)} step whose premises hold"] * bool(dead)
+        )
         return Outcome(
             name, "failed", time.perf_counter() - began, count, Failure(None, None, detail)
         )

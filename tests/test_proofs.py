@@ -962,6 +962,10 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     assert both.verdict == "proved" and both.queries == len(grouped)
     appended = check_graph_refinement(AppendAtEnd(), grouped, kinds=("group",))
     assert appended.verdict == "failed" and "group start" in appended.failure.detail  # type: ignore[union-attr]
+    # a leave `Spec` never allows links every leave vacuously: reported, not proved
+    never = next(c for c in CONTROLS if c.name == "never-leaves").make()
+    dead = check_graph_refinement(never, chosen, kinds=ungrouped)
+    assert dead.verdict == "failed" and "no leave step whose premises hold" in dead.failure.detail  # type: ignore[union-attr]
     # shapes that offer no prepare or forced delete link none: vacuous, not proved
     alone = check_graph_refinement(spec, clones, kinds=ungrouped)
     assert alone.verdict == "failed" and "vacuous" in alone.failure.detail  # type: ignore[union-attr]
