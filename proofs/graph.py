@@ -101,6 +101,10 @@ class Graph:
     im: Fn
 
 
+NODE_PARTS = ("vol", "tgt", "ihead", "up", "rank", "clone")  # the parts taking a node
+VOL_PARTS = ("pos", "haspos", "held", "phys", "im")  # the parts taking a volume
+
+
 def fresh_graph(tag: str) -> Graph:
     """An arbitrary graph: every part an uninterpreted function."""
 

@@ -285,7 +285,7 @@ def check_graph(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
         began = time.perf_counter()
         g = fresh_graph("")
         u, (ns, vs) = finite_universe(*SIZE)
-        pre, post, _ = claim(g, u)
+        pre, post, witness = claim(g, u)
         broken = _search(closed(g, ns, vs), pre, z3.Not(post))
         if broken is not None:
             verdict, detail = "failed", f"a system of {SIZE[0]} nodes breaks it: {broken}"[:600]
@@ -293,7 +293,7 @@ def check_graph(wrong: str = "", only: set[str] | None = None) -> list[Outcome]:
             pre, post, _ = claim(g, ALL)
             verdict, detail = valid(z3.Implies(pre, post))
             if verdict == "proved":
-                example = _search(closed(g, ns, vs), _domain(ns, vs), pre, claim(g, u)[2])
+                example = _search(closed(g, ns, vs), _domain(ns, vs), pre, witness)
                 if example is None:
                     verdict, detail = "failed", "vacuous: no concrete system meets its premises"
         failure = Failure(None, None, detail) if detail else None

@@ -41,6 +41,8 @@ from model.state import State
 
 from .coverage import reachable_shapes
 from .graph import (
+    NODE_PARTS,
+    VOL_PARTS,
     Graph,
     Node,
     Universe,
@@ -50,6 +52,7 @@ from .graph import (
     copy_rules,
     dependents_closed,
     forced,
+    fresh_graph,
     fresh_node,
     inserted,
     left,
@@ -67,6 +70,7 @@ from .verdicts import Failure, Outcome
 
 IDENTITY = ("stop", "prepare", "revive")  # steps that change nothing the graph has
 LINKED = ("write", "copy", "clean", "start", "group", "leave", "split", "force", *IDENTITY)
+UNGROUPED = tuple(kind for kind in LINKED if kind != "group")  # where no maps are idle together
 LINK_LENGTH = 2  # `prove` links the families up to this length...
 LINK_SAMPLES = 10  # ...and this many of the four-volume samples (the benchmark links all)
 TIMEOUT_MS = 20_000
@@ -80,24 +84,6 @@ class Pinned:
     nodes: dict[ShapeNode, Any]
     vols: dict[str, Any]
     facts: list[Any]
-
-
-def _functions(tag: str) -> dict[str, Any]:
-    """A graph's functions, named with the tag (uninterpreted until facts pin them)."""
-    boolean, integer = z3.BoolSort(), z3.IntSort()
-    return {
-        "vol": z3.Function(f"gvol{tag}", Node, Vol),
-        "tgt": z3.Function(f"gtgt{tag}", Node, boolean),
-        "ihead": z3.Function(f"gihead{tag}", Node, boolean),
-        "up": z3.Function(f"gup{tag}", Node, Node),
-        "pos": z3.Function(f"gpos{tag}", Vol, Node),
-        "haspos": z3.Function(f"ghaspos{tag}", Vol, boolean),
-        "rank": z3.Function(f"grank{tag}", Node, integer),
-        "clone": z3.Function(f"gclone{tag}", Node, boolean),
-        "held": z3.Function(f"gheld{tag}", Vol, boolean),
-        "phys": z3.Function(f"gphys{tag}", Vol, Data),
-        "im": z3.Function(f"gim{tag}", Vol, Data),
-    }
 
 
 def structure_facts(
@@ -147,7 +133,7 @@ def pin(
             for ci, chain in enumerate(shape.chains)
             for place in range(len(chain.targets) + 1)
         }
-    g = Graph(**_functions(tag))
+    g = fresh_graph(f"g{tag}")
     facts = structure_facts(g, shape, nodes, vols) if structure else []
     for v, c in vols.items():
         held = select(st.split[v], g_) if v in st.split else z3.BoolVal(False)
@@ -232,25 +218,13 @@ def _untouched(pre: State, post: State, other: Any, grain: Any) -> Any:
 def materialize(g: Graph, u: Universe, tag: str) -> tuple[Graph, list[Any]]:
     """The graph with fresh functions equal to `g`'s on the universe: a start built on a
     start's functions nests, and a group of four would build terms hundreds of times over."""
-    fresh = Graph(**_functions(tag))
-    facts = []
-    for c in u.nodes or ():
-        facts += [
-            fresh.vol(c) == g.vol(c),
-            fresh.tgt(c) == g.tgt(c),
-            fresh.ihead(c) == g.ihead(c),
-            fresh.up(c) == g.up(c),
-            fresh.rank(c) == g.rank(c),
-            fresh.clone(c) == g.clone(c),
-        ]
-    for v in u.vols or ():
-        facts += [
-            fresh.pos(v) == g.pos(v),
-            fresh.haspos(v) == g.haspos(v),
-            fresh.held(v) == g.held(v),
-            fresh.phys(v) == g.phys(v),
-            fresh.im(v) == g.im(v),
-        ]
+    fresh = fresh_graph(f"g{tag}")
+    facts = [
+        getattr(fresh, part)(c) == getattr(g, part)(c)
+        for parts, elems in ((NODE_PARTS, u.nodes), (VOL_PARTS, u.vols))
+        for part in parts
+        for c in elems or ()
+    ]
     return fresh, facts
 
 

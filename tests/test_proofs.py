@@ -920,7 +920,7 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     from model.logic import Grain
     from model.state import State
     from proofs.controls import AppendAtEnd, FirstFrozenHeadOnly, RemovalWithoutCleaning
-    from proofs.graph_refinement import LINKED, check_graph_refinement
+    from proofs.graph_refinement import UNGROUPED, check_graph_refinement
 
     def family(spec: Spec, name: str, k: int) -> list[Any]:
         return [s for s in chain_families(spec, k) if s.family == f"{name}-{k}"]
@@ -928,8 +928,7 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     spec = Spec()
     chosen = family(spec, "restored-both-types", 2) + family(spec, "linked-from-middle", 2)
     chosen += list(reachable(spec, 2))[:40]
-    ungrouped = [kind for kind in LINKED if kind != "group"]  # no idle maps to start together
-    right = check_graph_refinement(spec, chosen, kinds=ungrouped)
+    right = check_graph_refinement(spec, chosen, kinds=UNGROUPED)
     assert right.verdict == "proved" and right.queries > 300
     for wrong, where in (
         (AppendAtEnd(), family(spec, "snapshots-of-one-source", 2)),
@@ -964,8 +963,8 @@ def test_spec_is_the_parametric_model_at_covered_shapes_and_wrong_rules_break_th
     assert appended.verdict == "failed" and "group start" in appended.failure.detail  # type: ignore[union-attr]
     # a leave `Spec` never allows links every leave vacuously: reported, not proved
     never = next(c for c in CONTROLS if c.name == "never-leaves").make()
-    dead = check_graph_refinement(never, chosen, kinds=ungrouped)
+    dead = check_graph_refinement(never, chosen, kinds=UNGROUPED)
     assert dead.verdict == "failed" and "no leave step whose premises hold" in dead.failure.detail  # type: ignore[union-attr]
     # shapes that offer no prepare or forced delete link none: vacuous, not proved
-    alone = check_graph_refinement(spec, clones, kinds=ungrouped)
+    alone = check_graph_refinement(spec, clones, kinds=UNGROUPED)
     assert alone.verdict == "failed" and "vacuous" in alone.failure.detail  # type: ignore[union-attr]
